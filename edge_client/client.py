@@ -1,0 +1,313 @@
+"""The device's sync client: local mutations, push, pull, bootstrap, status and the inbox.
+
+Invariants:
+- A user's action is applied locally and queued in one local transaction (``rebase.run_local``).
+- No local transaction is open while the client talks to the server: it reads what to send,
+  commits, exchanges messages, then applies the answer in a new transaction.
+- Outbox entries leave only through a pull page showing the server processed them.
+- Pushes are retried as they are: the server acknowledges repeats, so a lost response costs a
+  round trip, never a duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import msgspec
+from sqlalchemy import func, select, update
+
+from edge_client.local_tables import edge_outbox
+from edge_client.rebase import DeviceIdentity, apply_pull_page, pending_count, run_local
+from edge_client.replica import Replica, get_meta, replace_rows, set_meta
+from edge_client.state import SyncState, SyncStateMachine
+from edge_client.transport import HttpTransport
+from protocol import PROTOCOL_VERSION
+from protocol.bootstrap import BootstrapChunk, BootstrapDone, BootstrapPosition, BootstrapRequest, BootstrapStart
+from protocol.enroll import EnrollRequest
+from protocol.pull import PullRequest
+from protocol.push import MutationEnvelope, PushRequest
+from sync.builtin import AcknowledgeConflict, ResolveRejection, sync_conflicts, sync_rejections
+from sync.errors import JcerpError
+from sync.hlc import HybridLogicalClock, Timestamp
+from sync.registry import Registry, discover
+from sync.schema import SCHEMA_VERSION
+
+PUSH_BATCH = 500
+PULL_PAGE = 5000
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class NotEnrolled(JcerpError):
+    code = "edge.not_enrolled"
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    applied: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    pages: int = 0
+    bootstrapped_rows: int = 0
+    pending: int = 0
+
+
+@dataclass(frozen=True)
+class EdgeStatus:
+    device_id: str
+    site_id: str
+    server_url: str
+    state: str
+    pending: int
+    pending_with_local_errors: int
+    open_rejections: int
+    open_conflicts: int
+    cursor: int
+    last_applied_seq: int
+    last_sync_at: str | None
+    bootstrapped: bool
+
+
+@dataclass(frozen=True)
+class InboxEntry:
+    kind: str  # rejection | conflict | local_error
+    id: str
+    title: str
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class EdgeClient:
+    def __init__(self, home: Path | str, *, transport: HttpTransport | None = None,
+                 registry: Registry | None = None) -> None:
+        self.registry = registry or discover()
+        self.replica = Replica(Path(home), self.registry)
+        self.engine = self.replica.engine
+        with self.engine.begin() as conn:
+            self._meta = {key: get_meta(conn, key) for key in ("device_id", "site_id", "token", "server_url", "hlc")}
+        self.transport = transport
+        if self.transport is None and self._meta["server_url"]:
+            self.transport = HttpTransport(self._meta["server_url"], token=self._meta["token"])
+        elif self.transport is not None and self._meta["token"]:
+            self.transport.token = self._meta["token"]
+        self.clock = HybridLogicalClock(node=(self._meta["device_id"] or "unenrolled")[-12:])
+        if self._meta["hlc"]:
+            self.clock.receive(Timestamp.parse(self._meta["hlc"]))
+        self.state = SyncStateMachine()
+        self.wake = threading.Event()  # set by local mutations and live events
+        self._sync_lock = threading.Lock()
+
+    # -- enrollment ----------------------------------------------------------------------
+
+    @classmethod
+    def enroll(cls, home: Path | str, *, server_url: str, site_id: str, device_name: str,
+               transport: HttpTransport | None = None) -> "EdgeClient":
+        transport = transport or HttpTransport(server_url)
+        answer = transport.enroll(EnrollRequest(protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION,
+                                                site_id=site_id, device_name=device_name))
+        replica = Replica(Path(home), discover())
+        with replica.engine.begin() as conn:
+            for key, value in (("device_id", answer.device_id), ("site_id", answer.site_id), ("token", answer.token),
+                               ("server_url", server_url), ("device_name", device_name), ("next_seq", 1),
+                               ("cursor", 0), ("last_applied_seq", 0)):
+                set_meta(conn, key, value)
+        replica.close()
+        transport.token = answer.token
+        return cls(home, transport=transport)
+
+    @property
+    def identity(self) -> DeviceIdentity:
+        if not self._meta["device_id"]:
+            raise NotEnrolled("this device is not enrolled; run `jcerp edge init` first")
+        return DeviceIdentity(self._meta["device_id"], self._meta["site_id"])
+
+    # -- local work ----------------------------------------------------------------------
+
+    def run(self, name: str, args: Any, *, user: str | None = None) -> int:
+        """Apply a mutation now (offline or not) and queue it for the server. Returns its seq."""
+        definition = self.registry.resolve_latest(name)
+        with self.engine.begin() as conn:
+            hlc = self.clock.tick().text()
+            seq = run_local(conn, self.registry, self.identity, definition, args, hlc=hlc, user=user)
+            set_meta(conn, "hlc", hlc)
+        self.wake.set()
+        return seq
+
+    # -- sync ----------------------------------------------------------------------------
+
+    def _versions(self) -> dict[str, int]:
+        return {"protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION}
+
+    def push(self, report: SyncReport | None = None) -> SyncReport:
+        """Send every pending mutation, in batches, until the server has seen all of them."""
+        report = report or SyncReport()
+        identity = self.identity
+        while True:
+            with self.engine.begin() as conn:
+                acknowledged = int(get_meta(conn, "last_applied_seq", "0"))
+                rows = conn.execute(
+                    select(edge_outbox).where(edge_outbox.c.seq > acknowledged).order_by(edge_outbox.c.seq).limit(PUSH_BATCH)
+                ).all()
+            if not rows:
+                return report
+            request = PushRequest(
+                **self._versions(), device_id=identity.device_id,
+                mutations=[MutationEnvelope(seq=r.seq, name=r.name, version=r.version, args=msgspec.Raw(r.args),
+                                            hlc=r.hlc, user=r.user_name) for r in rows],
+            )
+            answer = self.transport.push(request)
+            for result in answer.results:
+                if result.status == "applied":
+                    report.applied += 1
+                elif result.status == "rejected":
+                    report.rejected += 1
+                else:
+                    report.duplicates += 1
+            report.pushed += len(rows)
+            with self.engine.begin() as conn:
+                conn.execute(update(edge_outbox).where(edge_outbox.c.seq <= answer.last_applied_seq).values(pushed=1))
+                if answer.last_applied_seq > int(get_meta(conn, "last_applied_seq", "0")):
+                    set_meta(conn, "last_applied_seq", answer.last_applied_seq)
+
+    def pull(self, report: SyncReport | None = None) -> SyncReport:
+        """Pull pages until caught up, rebasing pending work onto each."""
+        report = report or SyncReport()
+        identity = self.identity
+        while True:
+            with self.engine.begin() as conn:
+                cursor = int(get_meta(conn, "cursor", "0"))
+            page = self.transport.pull(PullRequest(**self._versions(), device_id=identity.device_id,
+                                                   site_id=identity.site_id, cursor=cursor, limit=PULL_PAGE))
+            with self.engine.begin() as conn:
+                report.pending = apply_pull_page(conn, self.registry, identity, page)
+                set_meta(conn, "last_sync_at", datetime.now(timezone.utc).isoformat())
+            report.pages += 1
+            if not page.has_more:
+                return report
+
+    def bootstrap(self, progress: ProgressCallback | None = None, chunk_rows: int = 20000) -> int:
+        """Download the scope snapshot in resumable chunks. Returns rows received."""
+        identity = self.identity
+        with self.engine.begin() as conn:
+            saved = get_meta(conn, "bootstrap_position")
+        resume = msgspec.json.decode(saved, type=BootstrapPosition) if saved else None
+        received, estimated = 0, 0
+        request = BootstrapRequest(**self._versions(), device_id=identity.device_id, resume=resume,
+                                   chunk_rows=chunk_rows)
+        for frame in self.transport.bootstrap(request):
+            match frame:
+                case BootstrapStart(estimated_rows=total):
+                    estimated = total
+                case BootstrapChunk(table=table, columns=columns, rows=rows, position=position):
+                    with self.engine.begin() as conn:
+                        replace_rows(conn, table, columns, rows)
+                        set_meta(conn, "bootstrap_position", msgspec.json.encode(position).decode())
+                    received += len(rows)
+                case BootstrapDone(cursor=cursor):
+                    with self.engine.begin() as conn:
+                        set_meta(conn, "cursor", max(cursor, int(get_meta(conn, "cursor", "0"))))
+                        set_meta(conn, "bootstrap_position", None)
+                        set_meta(conn, "bootstrapped", 1)
+            if progress is not None:
+                progress(received, max(estimated, received))
+        return received
+
+    @property
+    def bootstrapped(self) -> bool:
+        with self.engine.begin() as conn:
+            return get_meta(conn, "bootstrapped") == "1"
+
+    def sync_once(self, progress: ProgressCallback | None = None) -> SyncReport:
+        """Bootstrap if needed, push everything pending, pull until caught up."""
+        with self._sync_lock:
+            report = SyncReport()
+            if not self.bootstrapped:
+                self.state.transition(SyncState.BOOTSTRAPPING, "first sync")
+                report.bootstrapped_rows = self.bootstrap(progress)
+            self.state.transition(SyncState.SYNCING)
+            self.push(report)
+            self.pull(report)
+            self.state.transition(SyncState.LIVE, "caught up")
+            return report
+
+    # -- what the user sees --------------------------------------------------------------
+
+    def status(self) -> EdgeStatus:
+        with self.engine.begin() as conn:
+            meta = {key: get_meta(conn, key) for key in ("cursor", "last_applied_seq", "last_sync_at", "bootstrapped")}
+            local_errors = conn.execute(
+                select(func.count()).select_from(edge_outbox).where(edge_outbox.c.local_error.is_not(None))
+            ).scalar_one()
+            rejections = conn.execute(select(func.count()).select_from(sync_rejections).where(
+                sync_rejections.c.status == "open")).scalar_one()
+            conflicts = conn.execute(select(func.count()).select_from(sync_conflicts).where(
+                sync_conflicts.c.status == "open")).scalar_one()
+            pending = pending_count(conn)
+        identity = self.identity
+        return EdgeStatus(
+            device_id=identity.device_id, site_id=identity.site_id, server_url=self._meta["server_url"] or "",
+            state=str(self.state.state), pending=pending, pending_with_local_errors=local_errors,
+            open_rejections=rejections, open_conflicts=conflicts, cursor=int(meta["cursor"] or 0),
+            last_applied_seq=int(meta["last_applied_seq"] or 0), last_sync_at=meta["last_sync_at"],
+            bootstrapped=meta["bootstrapped"] == "1",
+        )
+
+    def inbox(self) -> list[InboxEntry]:
+        """Everything that needs the user: rejections, field conflicts, and pending work that no
+        longer applies locally (the server will decide it; the user may want to know)."""
+        entries: list[InboxEntry] = []
+        with self.engine.begin() as conn:
+            for r in conn.execute(select(sync_rejections).where(sync_rejections.c.status == "open")
+                                  .order_by(sync_rejections.c.seq)):
+                entries.append(InboxEntry("rejection", r.id, f"{r.mutation} #{r.seq}", r.code, r.message,
+                                          {"args": json.loads(r.args_json), **json.loads(r.details_json)}))
+            for c in conn.execute(select(sync_conflicts).where(sync_conflicts.c.status == "open")):
+                entries.append(InboxEntry(
+                    "conflict", c.id, f"{c.table_name}.{c.field}", "sync.field_conflict",
+                    f"changed on both sides; kept the {c.kept}'s value",
+                    {"yours": json.loads(c.device_value_json), "server": json.loads(c.server_value_json)}))
+            for o in conn.execute(select(edge_outbox).where(edge_outbox.c.local_error.is_not(None))):
+                code, _, message = o.local_error.partition(": ")
+                entries.append(InboxEntry("local_error", str(o.seq), f"{o.name} #{o.seq}", code, message))
+        return entries
+
+    def discard(self, rejection_id: str) -> int:
+        return self.run("sync.resolve_rejection", ResolveRejection(rejection_id=rejection_id, resolution="discarded"))
+
+    def resubmit(self, rejection_id: str, changes: dict[str, Any] | None = None, *, user: str | None = None) -> int:
+        """Queue the rejected mutation again with ``changes`` applied to its arguments, and close
+        the rejection, both in one local transaction."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(sync_rejections).where(sync_rejections.c.id == rejection_id)).first()
+        if row is None:
+            raise JcerpError("no such rejection in the inbox", code="edge.unknown_rejection")
+        definition = self.registry.resolve(row.mutation, row.mutation_version)
+        args = definition.convert({**json.loads(row.args_json), **(changes or {})})
+        with self.engine.begin() as conn:
+            identity = self.identity
+            hlc = self.clock.tick().text()
+            seq = run_local(conn, self.registry, identity, definition, args, hlc=hlc, user=user)
+            resolve = self.registry.resolve_latest("sync.resolve_rejection")
+            run_local(conn, self.registry, identity, resolve,
+                      ResolveRejection(rejection_id=rejection_id, resolution="resubmitted", resubmitted_seq=seq),
+                      hlc=self.clock.tick().text(), user=user)
+            set_meta(conn, "hlc", hlc)
+        self.wake.set()
+        return seq
+
+    def acknowledge(self, conflict_id: str) -> int:
+        return self.run("sync.acknowledge_conflict", AcknowledgeConflict(conflict_id=conflict_id))
+
+    def close(self) -> None:
+        self.replica.close()
+        if self.transport is not None:
+            self.transport.close()
+
+

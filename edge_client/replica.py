@@ -1,0 +1,88 @@
+"""The device's local SQLite replica: schema, settings, and transaction discipline.
+
+Invariants:
+- The replica holds exactly the replicated tables of the server (same definitions, from the
+  module manifests) plus the device-only tables of ``local_tables``.
+- Write transactions start with ``BEGIN IMMEDIATE`` so a mutation and a rebase never interleave,
+  and none is ever held across network I/O: the client reads what to send, commits, talks to the
+  server, then opens a new transaction to apply the answer.
+- Settings live in ``edge_meta`` and change in the same transaction as the data they describe
+  (the cursor moves with the patch it belongs to).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
+
+from edge_client.local_tables import edge_meta, local_metadata
+from sync.registry import Registry
+from sync.schema import SCHEMA_VERSION, metadata
+
+REPLICA_FILE = "replica.db"
+
+
+def replicated_tables(registry: Registry) -> list[Any]:
+    return [spec.table for spec in registry.ordered_specs()]
+
+
+def open_engine(path: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{path}")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see _on_begin)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Replica:
+    """One device's database file and its settings."""
+
+    def __init__(self, home: Path, registry: Registry) -> None:
+        self.home = Path(home)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.registry = registry
+        self.engine = open_engine(self.home / REPLICA_FILE)
+        with self.engine.begin() as conn:
+            metadata.create_all(conn, tables=replicated_tables(registry))
+            local_metadata.create_all(conn)
+            if get_meta(conn, "schema_version") is None:
+                set_meta(conn, "schema_version", str(SCHEMA_VERSION))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def replace_rows(conn: Connection, table_name: str, columns: list[str], rows: list[list[Any]] | list[tuple]) -> None:
+    """Write wire rows as they are (raw values): insert, or replace the row with the same key."""
+    if not rows:
+        return
+    names = ", ".join(f'"{name}"' for name in columns)
+    marks = ", ".join("?" for _ in columns)
+    # Straight to sqlite3's executemany: bootstrap speed is bounded by this loop.
+    conn.connection.driver_connection.executemany(
+        f'INSERT OR REPLACE INTO "{table_name}" ({names}) VALUES ({marks})', rows
+    )
+
+
+def get_meta(conn: Connection, key: str, default: str | None = None) -> str | None:
+    value = conn.execute(select(edge_meta.c.value).where(edge_meta.c.key == key)).scalar()
+    return default if value is None else value
+
+
+def set_meta(conn: Connection, key: str, value: str | int | None) -> None:
+    conn.execute(delete(edge_meta).where(edge_meta.c.key == key))
+    if value is not None:
+        conn.execute(insert(edge_meta).values(key=key, value=str(value)))

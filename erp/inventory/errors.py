@@ -1,0 +1,19 @@
+"""Stable rejection codes of the inventory module.
+
+Codes are part of the protocol: devices translate them and HQ filters by them. Never change
+the meaning of a released code; add a new one.
+"""
+
+UNKNOWN_ITEM = "inventory.unknown_item"
+UNKNOWN_UNIT = "inventory.unknown_unit"
+UNKNOWN_LOCATION = "inventory.unknown_location"
+UNKNOWN_WAREHOUSE = "inventory.unknown_warehouse"
+UNKNOWN_MOVE = "inventory.unknown_move"
+INVALID_QUANTITY = "inventory.invalid_quantity"
+NEGATIVE_STOCK = "inventory.negative_stock"
+SKU_TAKEN = "inventory.sku_taken"
+CODE_TAKEN = "inventory.code_taken"
+ALREADY_REVERSED = "inventory.already_reversed"
+SAME_LOCATION = "inventory.same_location"
+EXCEPTION_CLOSED = "inventory.exception_closed"
+HQ_ONLY = "inventory.hq_only"

@@ -1,0 +1,99 @@
+"""Inventory exceptions: stock that went negative, raised for review rather than refused.
+
+Goods that physically left the shelf left it, so an offline issue that takes stock below zero
+is applied. The exception records what to review: item, location, resulting quantity and the
+mutations (device, sequence) and moves involved. While one is open for an (item, location),
+further negative moves join it instead of opening another.
+
+States::
+
+    open ──review──▶ reviewed
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import msgspec
+from sqlalchemy import Column, ForeignKey, Index, String, Table, Text, select
+
+from erp.inventory import errors
+from sync.context import MutationContext
+from sync.ids import new_id
+from sync.registry import mutation
+from sync.schema import ID, metadata
+from sync.specs import version_column
+from sync.types import DecimalType, UtcDateTime
+
+inventory_exceptions = Table(
+    "inventory_exceptions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("site_id", ID, nullable=False),
+    Column("kind", String(32), nullable=False),  # negative_stock
+    Column("item_id", ID, ForeignKey("items.id"), nullable=False),
+    Column("location_id", ID, ForeignKey("locations.id"), nullable=False),
+    Column("quantity", DecimalType, nullable=False),  # on-hand after the latest move involved
+    Column("involved_json", Text, nullable=False),  # [{"device_id", "seq", "move_id"}, ...]
+    Column("status", String(16), nullable=False),
+    Column("raised_at", UtcDateTime, nullable=False),
+    Column("review_note", Text),
+    version_column(),
+    Index("ix_inventory_exceptions_site_version", "site_id", "_version"),
+)
+
+TRANSITIONS = {"open": frozenset({"reviewed"}), "reviewed": frozenset()}
+
+
+def flag_negative_stock(
+    ctx: MutationContext, *, site_id: str, item_id: str, location_id: str, quantity: Decimal, move_id: str
+) -> None:
+    involvement = {"device_id": ctx.ref.device_id, "seq": ctx.ref.seq, "move_id": move_id}
+    existing = ctx.conn.execute(
+        select(inventory_exceptions).where(
+            inventory_exceptions.c.item_id == item_id,
+            inventory_exceptions.c.location_id == location_id,
+            inventory_exceptions.c.kind == "negative_stock",
+            inventory_exceptions.c.status == "open",
+        )
+    ).mappings().first()
+    if existing is None:
+        ctx.insert(
+            inventory_exceptions,
+            {
+                "id": new_id(),
+                "site_id": site_id,
+                "kind": "negative_stock",
+                "item_id": item_id,
+                "location_id": location_id,
+                "quantity": quantity,
+                "involved_json": json.dumps([involvement]),
+                "status": "open",
+                "raised_at": datetime.now(timezone.utc),
+            },
+        )
+        return
+    involved = json.loads(existing["involved_json"]) + [involvement]
+    ctx.update(
+        inventory_exceptions,
+        {"id": existing["id"]},
+        {"quantity": quantity, "involved_json": json.dumps(involved)},
+    )
+
+
+class ReviewException(msgspec.Struct, frozen=True):
+    exception_id: str
+    note: str = ""
+
+
+@mutation("inventory.review_exception", 1, ReviewException)
+def review_exception(ctx: MutationContext, args: ReviewException) -> None:
+    """Close an inventory exception after review, with a note."""
+    row = ctx.get(inventory_exceptions, id=args.exception_id)
+    if row is None:
+        ctx.reject("inventory.unknown_exception", "this exception does not exist")
+    if "reviewed" not in TRANSITIONS[row["status"]]:
+        ctx.reject(errors.EXCEPTION_CLOSED, f"this exception is already {row['status']}")
+    ctx.update(inventory_exceptions, {"id": args.exception_id}, {"status": "reviewed", "review_note": args.note})

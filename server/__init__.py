@@ -1,0 +1,1 @@
+"""The central server: Litestar app, sync endpoints, HQ REST API, database wiring."""

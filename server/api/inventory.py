@@ -1,0 +1,184 @@
+"""HQ API for inventory: master data, on-hand, movements, exceptions.
+
+Writes run the module's own mutations (``HqCommands``); reads call ``erp.inventory.queries``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Controller, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from erp.inventory import queries
+from erp.inventory.inventory_exception import ReviewException
+from erp.inventory.item import CreateItem, CreateUnit, UpdateItem
+from erp.inventory.queries import (
+    ExceptionView, ItemView, LocationView, MovePage, OnHandView, UnitView, WarehouseView,
+)
+from erp.inventory.warehouse import CreateLocation, CreateWarehouse, UpdateWarehouse
+from server.db import Database
+from server.hq import HqCommands, provide_db, provide_hq
+from sync.context import Edit, FieldConflict
+from sync.errors import NotFound
+from sync.ids import new_id
+
+Limit = Annotated[int, Parameter(ge=1, le=1000)]
+
+
+class NewItem(msgspec.Struct):
+    sku: str
+    name: str
+    unit_code: str
+    barcode: str | None = None
+    id: str | None = None
+
+
+class ItemEdit(msgspec.Struct):
+    """Only the fields to change, each with the field version it was based on (from GET)."""
+
+    name: Edit[str] | None = None
+    barcode: Edit[str | None] | None = None
+    active: Edit[bool] | None = None
+
+
+class NewWarehouse(msgspec.Struct):
+    site_id: str
+    code: str
+    name: str
+    negative_stock_policy: Literal["allow", "flag", "reject"] = "flag"
+    id: str | None = None
+
+
+class WarehouseEdit(msgspec.Struct):
+    name: Edit[str] | None = None
+    negative_stock_policy: Edit[Literal["allow", "flag", "reject"]] | None = None
+
+
+class NewLocation(msgspec.Struct):
+    warehouse_id: str
+    code: str
+    name: str
+    id: str | None = None
+
+
+class Review(msgspec.Struct):
+    note: str = ""
+
+
+class EditResult(msgspec.Struct):
+    """What an edit did: fields changed meanwhile by someone else are listed, not overwritten."""
+
+    id: str
+    conflicts: list[dict]
+
+
+def _conflicts(found: list[FieldConflict]) -> list[dict]:
+    return [
+        {"field": c.field, "yours": c.device_value, "current": c.server_value, "kept": c.kept} for c in found
+    ]
+
+
+class InventoryController(Controller):
+    path = "/api/v1"
+    tags = ["inventory"]
+    dependencies = {"db": Provide(provide_db, sync_to_thread=False), "hq": Provide(provide_hq, sync_to_thread=False)}
+
+    @get("/units")
+    async def list_units(self, db: Database) -> list[UnitView]:
+        return await db.read(queries.list_units)
+
+    @post("/units")
+    async def create_unit(self, data: CreateUnit, hq: HqCommands) -> UnitView:
+        await hq.run("inventory.create_unit", data)
+        return UnitView(data.code, data.name)
+
+    @get("/items")
+    async def list_items(
+        self, db: Database, q: str | None = None, limit: Limit = 100, after: str | None = None
+    ) -> list[ItemView]:
+        return await db.read(queries.list_items, search=q, limit=limit, after=after)
+
+    @get("/items/{item_id:str}")
+    async def get_item(self, db: Database, item_id: str) -> ItemView:
+        item = await db.read(queries.get_item, item_id)
+        if item is None:
+            raise NotFound("no such item", item_id=item_id)
+        return item
+
+    @post("/items")
+    async def create_item(self, data: NewItem, hq: HqCommands, db: Database) -> ItemView:
+        item_id = data.id or new_id()
+        await hq.run("inventory.create_item", CreateItem(item_id=item_id, sku=data.sku, name=data.name,
+                                                         unit_code=data.unit_code, barcode=data.barcode))
+        return await db.read(queries.get_item, item_id)
+
+    @patch("/items/{item_id:str}")
+    async def edit_item(self, item_id: str, data: ItemEdit, hq: HqCommands) -> EditResult:
+        found = await hq.run("inventory.update_item", UpdateItem(item_id=item_id, name=data.name,
+                                                                  barcode=data.barcode, active=data.active))
+        return EditResult(item_id, _conflicts(found))
+
+    @get("/warehouses")
+    async def list_warehouses(self, db: Database, site_id: str | None = None) -> list[WarehouseView]:
+        return await db.read(queries.list_warehouses, site_id=site_id)
+
+    @post("/warehouses")
+    async def create_warehouse(self, data: NewWarehouse, hq: HqCommands) -> WarehouseView:
+        warehouse_id = data.id or new_id()
+        await hq.run("inventory.create_warehouse", CreateWarehouse(
+            warehouse_id=warehouse_id, site_id=data.site_id, code=data.code, name=data.name,
+            negative_stock_policy=data.negative_stock_policy))
+        return WarehouseView(warehouse_id, data.site_id, data.code, data.name, data.negative_stock_policy, {})
+
+    @patch("/warehouses/{warehouse_id:str}")
+    async def edit_warehouse(self, warehouse_id: str, data: WarehouseEdit, hq: HqCommands) -> EditResult:
+        found = await hq.run("inventory.update_warehouse", UpdateWarehouse(
+            warehouse_id=warehouse_id, name=data.name, negative_stock_policy=data.negative_stock_policy))
+        return EditResult(warehouse_id, _conflicts(found))
+
+    @get("/locations")
+    async def list_locations(
+        self, db: Database, site_id: str | None = None, warehouse_id: str | None = None
+    ) -> list[LocationView]:
+        return await db.read(queries.list_locations, site_id=site_id, warehouse_id=warehouse_id)
+
+    @post("/locations")
+    async def create_location(self, data: NewLocation, hq: HqCommands, db: Database) -> LocationView:
+        location_id = data.id or new_id()
+        await hq.run("inventory.create_location", CreateLocation(
+            location_id=location_id, warehouse_id=data.warehouse_id, code=data.code, name=data.name))
+        created = await db.read(queries.list_locations, site_id=None, warehouse_id=data.warehouse_id)
+        return next(location for location in created if location.id == location_id)
+
+    @get("/on-hand")
+    async def on_hand(
+        self, db: Database, site_id: str | None = None, item_id: str | None = None, location_id: str | None = None
+    ) -> list[OnHandView]:
+        """On-hand per item and location, from the derived table (never a ledger sum)."""
+        return await db.read(queries.list_on_hand, site_id=site_id, item_id=item_id, location_id=location_id)
+
+    @get("/movements")
+    async def movements(
+        self, db: Database, site_id: str | None = None, item_id: str | None = None, location_id: str | None = None,
+        kind: str | None = None, since: datetime | None = None, until: datetime | None = None,
+        limit: Limit = 100, after: str | None = None,
+    ) -> MovePage:
+        """Stock moves, oldest first, filtered; page on with ``after=next_after``."""
+        return await db.read(queries.list_moves, site_id=site_id, item_id=item_id, location_id=location_id,
+                             kind=kind, since=since, until=until, limit=limit, after=after)
+
+    @get("/inventory-exceptions")
+    async def exceptions(self, db: Database, site_id: str | None = None, status: str | None = None) -> list[ExceptionView]:
+        return await db.read(queries.list_exceptions, site_id=site_id, status=status)
+
+    @post("/inventory-exceptions/{exception_id:str}/review", status_code=200)
+    async def review(self, exception_id: str, data: Review, hq: HqCommands) -> dict:
+        await hq.run("inventory.review_exception", ReviewException(exception_id=exception_id, note=data.note))
+        return {"id": exception_id, "status": "reviewed"}
+
+
+CONTROLLERS = [InventoryController]

@@ -1,0 +1,71 @@
+"""The Litestar application: sync transport, HQ API, OpenAPI at /schema, problem details.
+
+``create_app(url)`` builds an app for one database. The lifespan migrates the schema (unless
+told the CLI already did), starts the live feed and disposes the engines on shutdown.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from litestar import Litestar, get
+from litestar.openapi import OpenAPIConfig
+
+from server.api import discover_controllers
+from server.db import DEFAULT_URL, Database
+from server.hq import HqCommands
+from server.live import ChangeFeed
+from server.problems import EXCEPTION_HANDLERS
+from server.sync_api import SyncController
+from server.sync_service import SyncService
+from sync.registry import discover
+from sync.server_apply import current_version
+
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+def create_app(url: str = DEFAULT_URL, *, migrate: bool = True, poll_clock: bool = False) -> Litestar:
+    db = Database(url)
+    registry = discover()
+    feed = ChangeFeed()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if migrate:
+            await db.migrate()
+        feed.last_version = await db.read(current_version)
+        if not db.is_sqlite:
+            await feed.listen_postgres(db.asyncpg_dsn())
+        elif poll_clock:
+            feed.poll_clock(lambda: db.read(current_version))
+        try:
+            yield
+        finally:
+            await feed.close()
+            await db.dispose()
+
+    @get("/health", tags=["ops"])
+    async def health() -> dict:
+        return {"status": "ok", "live_connections": feed.connections}
+
+    app = Litestar(
+        route_handlers=[SyncController, health, *discover_controllers()],
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(title="Jiangcheng ERP", version="1", path="/schema"),
+        request_max_body_size=MAX_BODY_BYTES,
+    )
+    app.state.db = db
+    app.state.registry = registry
+    app.state.feed = feed
+    app.state.sync_service = SyncService(db, registry, feed)
+    app.state.hq = HqCommands(db, registry, feed)
+    return app
+
+
+def app_from_env() -> Litestar:
+    """Factory for multi-worker uvicorn: the CLI migrated already and passes the URL by env."""
+    workers = int(os.environ.get("JCERP_WORKERS", "1"))
+    return create_app(os.environ["JCERP_DB_URL"], migrate=False, poll_clock=workers > 1)

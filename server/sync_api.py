@@ -1,0 +1,110 @@
+"""HTTP transport of the sync protocol (docs/protocol.md): thin handlers over ``SyncService``.
+
+Bodies are decoded here with msgspec, MessagePack by default and JSON when the request says
+``Content-Type: application/json``; responses use the request's encoding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, AsyncIterator, TypeVar
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
+
+from protocol.base import decode, encode, media_type_of
+from protocol.bootstrap import BootstrapRequest
+from protocol.enroll import EnrollRequest
+from protocol.pull import PullRequest
+from protocol.push import PushRequest
+from server.live import ChangeFeed
+from server.sync_service import SyncService
+from sync.errors import ProtocolError
+
+T = TypeVar("T")
+
+FRAMES = "application/vnd.jcerp.frames"
+KEEPALIVE_SECONDS = 15.0
+
+
+def decode_body(payload: bytes, message_type: type[T], media_type: str) -> T:
+    try:
+        return decode(payload, message_type, media_type)
+    except msgspec.ValidationError as error:
+        raise ProtocolError(f"invalid {message_type.__name__}: {error}", code="sync.invalid_message") from error
+    except msgspec.DecodeError as error:
+        raise ProtocolError(f"the body is not valid {media_type}: {error}", code="sync.malformed_body") from error
+
+
+def reply(message: Any, media_type: str) -> Response[bytes]:
+    return Response(encode(message, media_type), media_type=media_type)
+
+
+def provide_service(request: Request) -> SyncService:
+    return request.app.state.sync_service
+
+
+def provide_feed(request: Request) -> ChangeFeed:
+    return request.app.state.feed
+
+
+class SyncController(Controller):
+    path = "/sync/v1"
+    tags = ["sync"]
+    dependencies = {
+        "sync_service": Provide(provide_service, sync_to_thread=False),
+        "feed": Provide(provide_feed, sync_to_thread=False),
+    }
+
+    @post("/enroll", status_code=200, summary="Enroll a device for a site")
+    async def enroll(self, request: Request, sync_service: SyncService) -> Response[bytes]:
+        media = media_type_of(request.headers.get("content-type"))
+        message = decode_body(await request.body(), EnrollRequest, media)
+        return reply(await sync_service.enroll(message), media)
+
+    @post("/push", status_code=200, summary="Push pending mutations (contiguous, ascending seq)")
+    async def push(self, request: Request, sync_service: SyncService) -> Response[bytes]:
+        device = await sync_service.authenticate(request.headers.get("authorization"))
+        media = media_type_of(request.headers.get("content-type"))
+        message = decode_body(await request.body(), PushRequest, media)
+        return reply(await sync_service.push(device, message, media), media)
+
+    @post("/pull", status_code=200, summary="Pull changes in the device's scope since a cursor")
+    async def pull(self, request: Request, sync_service: SyncService) -> Response[bytes]:
+        device = await sync_service.authenticate(request.headers.get("authorization"))
+        media = media_type_of(request.headers.get("content-type"))
+        message = decode_body(await request.body(), PullRequest, media)
+        return reply(await sync_service.pull(device, message), media)
+
+    @post("/bootstrap", status_code=200, summary="Stream the device's scope as length-prefixed frames")
+    async def bootstrap(self, request: Request, sync_service: SyncService) -> Stream:
+        device = await sync_service.authenticate(request.headers.get("authorization"))
+        media = media_type_of(request.headers.get("content-type"))
+        message = decode_body(await request.body(), BootstrapRequest, media)
+        position = await sync_service.bootstrap_start(device, message)
+        return Stream(sync_service.bootstrap_frames(device, message, position), media_type=FRAMES)
+
+    @get("/live", summary="Server-sent events: 'change' with the newest version in the device's scope")
+    async def live(self, request: Request, sync_service: SyncService, feed: ChangeFeed) -> ServerSentEvent:
+        device = await sync_service.authenticate(request.headers.get("authorization"))
+        subscriber = feed.subscribe(device.site_id, device.id)
+
+        async def events() -> AsyncIterator[ServerSentEventMessage]:
+            try:
+                yield ServerSentEventMessage(event="hello", data=str(subscriber.latest))
+                while not feed.closed:
+                    try:
+                        await asyncio.wait_for(subscriber.wakeup.wait(), KEEPALIVE_SECONDS)
+                    except asyncio.TimeoutError:
+                        # A comment keeps proxies from closing an idle stream and reveals dead peers.
+                        yield ServerSentEventMessage(comment="keep-alive")
+                        continue
+                    subscriber.wakeup.clear()
+                    if not feed.closed:
+                        yield ServerSentEventMessage(event="change", data=str(subscriber.latest))
+            finally:
+                feed.unsubscribe(subscriber)
+
+        return ServerSentEvent(events())

@@ -1,0 +1,185 @@
+"""The sync service behind the sync endpoints: enroll, authenticate, push, pull, bootstrap.
+
+Controllers only parse and encode; everything a request means happens here. Every request
+is checked for protocol and schema version first, then for the device's identity, then for
+its scope, before any database write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import AsyncIterator
+
+from sqlalchemy import Connection, insert, select, text
+
+from protocol import PROTOCOL_VERSION
+from protocol.bootstrap import BootstrapDone, BootstrapPosition, BootstrapRequest, BootstrapStart, encode_frame
+from protocol.enroll import EnrollRequest, EnrollResponse
+from protocol.pull import PullRequest, PullResponse
+from protocol.push import MAX_BATCH, PushRequest, PushResponse
+from server.db import Database
+from server.live import CHANNEL, ChangeFeed
+from sync.changes import DeviceScope, count_scope_rows, read_bootstrap_chunk, read_pull_page, visible_specs
+from sync.errors import BatchTooLarge, ClientOutdated, JcerpError, OutOfScope, ProtocolError, UnknownDevice
+from sync.ids import new_id
+from sync.registry import Registry
+from sync.schema import SCHEMA_VERSION, sync_devices
+from sync.server_apply import apply_push, current_version, decode_batch
+from erp.org.site import sites
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    site_id: str
+
+    @property
+    def scope(self) -> DeviceScope:
+        return DeviceScope(site_id=self.site_id, device_id=self.id)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_versions(protocol_version: int, schema_version: int) -> None:
+    if protocol_version != PROTOCOL_VERSION or schema_version != SCHEMA_VERSION:
+        raise ClientOutdated(
+            f"this server speaks protocol {PROTOCOL_VERSION} with schema {SCHEMA_VERSION}; "
+            f"the client sent protocol {protocol_version} with schema {schema_version}. "
+            "Update the app, then sync again: pending work is kept.",
+            server_protocol_version=PROTOCOL_VERSION,
+            server_schema_version=SCHEMA_VERSION,
+        )
+
+
+class SyncService:
+    def __init__(self, db: Database, registry: Registry, feed: ChangeFeed) -> None:
+        self.db = db
+        self.registry = registry
+        self.feed = feed
+
+    # -- identity ------------------------------------------------------------------------
+
+    async def enroll(self, request: EnrollRequest) -> EnrollResponse:
+        check_versions(request.protocol_version, request.schema_version)
+        if not request.device_name.strip():
+            raise ProtocolError("a device needs a name", code="sync.device_name_missing")
+        token = secrets.token_urlsafe(32)
+        device_id = new_id()
+
+        def register(conn: Connection) -> None:
+            if conn.execute(select(sites.c.id).where(sites.c.id == request.site_id)).first() is None:
+                raise UnknownDevice("this site does not exist", code="sync.unknown_site", site_id=request.site_id)
+            conn.execute(
+                insert(sync_devices).values(
+                    id=device_id, site_id=request.site_id, name=request.device_name, token_hash=token_hash(token),
+                    last_applied_seq=0, enrolled_at=datetime.now(timezone.utc),
+                )
+            )
+
+        await self.db.write(register)
+        return EnrollResponse(device_id=device_id, token=token, site_id=request.site_id,
+                              protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION)
+
+    async def authenticate(self, authorization: str | None) -> Device:
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise UnknownDevice("send the device token as 'Authorization: Bearer <token>'", code="sync.unauthenticated")
+        digest = token_hash(authorization[7:].strip())
+
+        def lookup(conn: Connection):
+            return conn.execute(
+                select(sync_devices.c.id, sync_devices.c.site_id, sync_devices.c.revoked_at).where(
+                    sync_devices.c.token_hash == digest
+                )
+            ).first()
+
+        row = await self.db.read(lookup)
+        if row is None or row.revoked_at is not None:
+            raise UnknownDevice("this device is not enrolled (or was revoked)")
+        return Device(id=row.id, site_id=row.site_id)
+
+    @staticmethod
+    def _check_device(device: Device, device_id: str) -> None:
+        if device_id != device.id:
+            raise OutOfScope("the request names another device than the token's", code="sync.device_mismatch")
+
+    # -- push ----------------------------------------------------------------------------
+
+    async def push(self, device: Device, request: PushRequest, media_type: str) -> PushResponse:
+        check_versions(request.protocol_version, request.schema_version)
+        self._check_device(device, request.device_id)
+        if len(request.mutations) > MAX_BATCH:
+            raise BatchTooLarge(f"at most {MAX_BATCH} mutations per push", max_batch=MAX_BATCH,
+                                received=len(request.mutations))
+        batch = decode_batch(self.registry, request.mutations, media_type)
+        notify_in_transaction = not self.db.is_sqlite
+
+        def apply(conn: Connection):
+            outcome = apply_push(conn, self.registry, device.id, batch)
+            if notify_in_transaction and outcome.touched_scopes:
+                conn.execute(text("SELECT pg_notify(:channel, :payload)"),
+                             {"channel": CHANNEL, "payload": self.feed.payload(outcome.response.server_version,
+                                                                                outcome.touched_scopes)})
+            return outcome
+
+        outcome = await self.db.write(apply)
+        if not notify_in_transaction and outcome.touched_scopes:
+            self.feed.publish(outcome.response.server_version, outcome.touched_scopes)
+        return outcome.response
+
+    # -- pull ----------------------------------------------------------------------------
+
+    async def pull(self, device: Device, request: PullRequest) -> PullResponse:
+        check_versions(request.protocol_version, request.schema_version)
+        self._check_device(device, request.device_id)
+        if request.site_id != device.site_id:
+            raise OutOfScope("this device is enrolled for another site", code="sync.scope_mismatch",
+                             enrolled_site_id=device.site_id)
+        if request.cursor < 0 or not 1 <= request.limit <= 100_000:
+            raise ProtocolError("cursor must be >= 0 and limit within 1..100000", code="sync.bad_pull")
+
+        def read(conn: Connection) -> PullResponse:
+            tables, cursor, has_more = read_pull_page(conn, self.registry, device.scope, request.cursor, request.limit)
+            last = conn.execute(
+                select(sync_devices.c.last_applied_seq).where(sync_devices.c.id == device.id)
+            ).scalar_one()
+            return PullResponse(cursor=cursor, last_applied_seq=last, has_more=has_more, tables=tables)
+
+        return await self.db.read(read)
+
+    # -- bootstrap -----------------------------------------------------------------------
+
+    async def bootstrap_start(self, device: Device, request: BootstrapRequest) -> BootstrapPosition:
+        """Validate before the stream starts, so errors are still proper problem responses."""
+        check_versions(request.protocol_version, request.schema_version)
+        self._check_device(device, request.device_id)
+        if not 1 <= request.chunk_rows <= 200_000:
+            raise ProtocolError("chunk_rows must be within 1..200000", code="sync.bad_bootstrap")
+        if request.resume is not None:
+            if request.resume.table_index < 0:
+                raise ProtocolError("bad resume position", code="sync.bad_bootstrap")
+            return request.resume
+        snapshot = await self.db.read(current_version)
+        return BootstrapPosition(snapshot_version=snapshot, table_index=0, after_key=None)
+
+    async def bootstrap_frames(self, device: Device, request: BootstrapRequest,
+                               position: BootstrapPosition) -> AsyncIterator[bytes]:
+        if request.resume is None:
+            estimate = await self.db.read(count_scope_rows, self.registry, device.scope)
+            yield encode_frame(BootstrapStart(
+                snapshot_version=position.snapshot_version, estimated_rows=estimate,
+                tables=[spec.name for spec in visible_specs(self.registry, device.scope)],
+            ))
+        while True:
+            chunk = await self.db.read(read_bootstrap_chunk, self.registry, device.scope, position, request.chunk_rows)
+            if chunk is None:
+                break
+            position = chunk.position
+            yield encode_frame(chunk)
+        yield encode_frame(BootstrapDone(cursor=position.snapshot_version))
+
+

@@ -1,0 +1,166 @@
+"""Read what a device may see: pull pages since a cursor, and bootstrap chunks.
+
+Both read raw column values (no Python type conversion) because they only forward them: the
+wire carries Decimal and datetimes as strings, which the replica stores as they are.
+
+Invariants:
+- A device sees shared tables, rows of its own site, and rows addressed to it; nothing else.
+- A pull page is read in one snapshot and holds every change with
+  ``cursor < _version <= page cursor``. Pages end on version boundaries, so a commit is never
+  split across pages and the device is consistent after each page.
+- Pull cost grows with the rows changed: each query is a range scan on ``_version``
+  (``(site_id, _version)`` for site-scoped tables), never a scan of the table.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select, tuple_, type_coerce
+from sqlalchemy.types import NullType
+
+from protocol.bootstrap import BootstrapChunk, BootstrapPosition
+from protocol.pull import TablePatch
+from sync.registry import Registry
+from sync.schema import sync_tombstones
+from sync.server_apply import current_version
+from sync.specs import VERSION_COLUMN, ScopeKind, SyncSpec
+
+
+@dataclass(frozen=True)
+class DeviceScope:
+    site_id: str
+    device_id: str
+
+
+def visible_specs(registry: Registry, scope: DeviceScope) -> list[SyncSpec]:
+    """Tables this device replicates, in a stable order (module dependency order)."""
+    return registry.ordered_specs()
+
+
+def _scope_clause(spec: SyncSpec, scope: DeviceScope):
+    if spec.scope is ScopeKind.SHARED:
+        return None
+    value = scope.site_id if spec.scope is ScopeKind.SITE else scope.device_id
+    return spec.table.c[spec.scope_column] == value
+
+
+def _raw_columns(spec: SyncSpec) -> list[Any]:
+    return [type_coerce(column, NullType()).label(column.name) for column in spec.table.columns]
+
+
+def _where(spec: SyncSpec, scope: DeviceScope, *conditions: Any):
+    scope_clause = _scope_clause(spec, scope)
+    return and_(*conditions, *( [scope_clause] if scope_clause is not None else [] ))
+
+
+def read_pull_page(
+    conn: Connection, registry: Registry, scope: DeviceScope, cursor: int, limit: int
+) -> tuple[list[TablePatch], int, bool]:
+    """Changes since ``cursor`` in the caller's snapshot: (patches, new cursor, has_more)."""
+    snapshot = current_version(conn)
+    upper = snapshot
+    specs = visible_specs(registry, scope)
+    if cursor >= snapshot:
+        return [], max(cursor, snapshot), False
+    for spec in specs:
+        version = spec.table.c[VERSION_COLUMN]
+        beyond = conn.execute(
+            select(version)
+            .where(_where(spec, scope, version > cursor, version <= upper))
+            .order_by(version)
+            .offset(limit)
+            .limit(1)
+        ).scalar()
+        if beyond is not None:
+            # Stop before the first version that does not fit; a single version bigger than
+            # the limit is sent whole, because a commit must not be split.
+            first = conn.execute(
+                select(version).where(_where(spec, scope, version > cursor)).order_by(version).limit(1)
+            ).scalar_one()
+            upper = min(upper, beyond - 1 if beyond - 1 > cursor else max(first, beyond))
+    patches: list[TablePatch] = []
+    for spec in specs:
+        version = spec.table.c[VERSION_COLUMN]
+        rows = conn.execute(
+            select(*_raw_columns(spec)).where(_where(spec, scope, version > cursor, version <= upper))
+        ).all()
+        if rows:
+            patches.append(TablePatch(table=spec.name, columns=list(spec.data_columns), rows=[list(r) for r in rows]))
+    deletes = _read_tombstones(conn, specs, scope, cursor, upper)
+    for patch in patches:
+        patch.deleted = deletes.pop(patch.table, [])
+    for table_name, keys in deletes.items():
+        spec = registry.spec(table_name)
+        patches.append(TablePatch(table=table_name, columns=list(spec.data_columns), deleted=keys))
+    return patches, upper, upper < snapshot
+
+
+def _read_tombstones(
+    conn: Connection, specs: list[SyncSpec], scope: DeviceScope, cursor: int, upper: int
+) -> dict[str, list[list[Any]]]:
+    names = [spec.name for spec in specs]
+    rows = conn.execute(
+        select(sync_tombstones.c.table_name, sync_tombstones.c.row_key).where(
+            sync_tombstones.c._version > cursor,
+            sync_tombstones.c._version <= upper,
+            sync_tombstones.c.table_name.in_(names),
+            or_(
+                sync_tombstones.c.scope_value.is_(None),
+                sync_tombstones.c.scope_value.in_([scope.site_id, scope.device_id]),
+            ),
+        )
+    )
+    deletes: dict[str, list[list[Any]]] = {}
+    for row in rows:
+        deletes.setdefault(row.table_name, []).append(json.loads(row.row_key))
+    return deletes
+
+
+def count_scope_rows(conn: Connection, registry: Registry, scope: DeviceScope) -> int:
+    """Rows a bootstrap will send (for progress bars); one COUNT per table."""
+    from sqlalchemy import func
+
+    total = 0
+    for spec in visible_specs(registry, scope):
+        clause = _scope_clause(spec, scope)
+        query = select(func.count()).select_from(spec.table)
+        if clause is not None:
+            query = query.where(clause)
+        total += conn.execute(query).scalar_one()
+    return total
+
+
+def read_bootstrap_chunk(
+    conn: Connection, registry: Registry, scope: DeviceScope, position: BootstrapPosition, chunk_rows: int
+) -> BootstrapChunk | None:
+    """The next chunk after ``position`` in (table, primary key) order; None when finished."""
+    specs = visible_specs(registry, scope)
+    table_index, after_key = position.table_index, position.after_key
+    while table_index < len(specs):
+        spec = specs[table_index]
+        keys = [spec.table.c[name] for name in spec.key_columns]
+        conditions = []
+        if after_key is not None:
+            key_expr = keys[0] if len(keys) == 1 else tuple_(*keys)
+            key_value = after_key[0] if len(keys) == 1 else tuple_(*after_key)
+            conditions.append(key_expr > key_value)
+        query = select(*_raw_columns(spec)).where(_where(spec, scope, *conditions)).order_by(*keys).limit(chunk_rows)
+        rows = [list(row) for row in conn.execute(query)]
+        if rows:
+            key_positions = [spec.data_columns.index(name) for name in spec.key_columns]
+            last_key = [rows[-1][i] for i in key_positions]
+            return BootstrapChunk(
+                table=spec.name,
+                columns=list(spec.data_columns),
+                rows=rows,
+                position=BootstrapPosition(
+                    snapshot_version=position.snapshot_version, table_index=table_index, after_key=last_key
+                ),
+            )
+        table_index, after_key = table_index + 1, None
+    return None
+
+

@@ -1,0 +1,284 @@
+"""The one place mutation handlers touch the database, on the device and on the server.
+
+A handler receives a ``MutationContext`` and writes only through it. That lets the engine keep
+its invariants without each module repeating them:
+
+- every write stamps the row's ``_version`` with the server commit version (0 on a device,
+  meaning "optimistic, not yet confirmed");
+- every write is checked against the actor's scope: a device writes only rows of its own site,
+  and creates shared master rows only where the table's spec allows;
+- ledger tables are insert-only, and idempotent by id;
+- master tables change through ``merge_master`` (field-level, with base versions);
+- on a device, the pre-image of every touched row goes to the rebase journal first, so the
+  optimistic effects of pending mutations can be undone before a server patch is applied;
+- deletes leave a tombstone on the server so devices learn of them on pull.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass, field
+from typing import Any, Generic, Mapping, NoReturn, Protocol, TypeVar
+
+import msgspec
+from sqlalchemy import Connection, Table, and_, delete, insert, select, update
+
+from sync.errors import MutationRejected, OutOfScope
+from sync.registry import Registry
+from sync.schema import sync_tombstones
+from sync.specs import (
+    FIELD_VERSIONS_COLUMN,
+    VERSION_COLUMN,
+    ConflictPolicy,
+    ScopeKind,
+    SyncKind,
+    SyncSpec,
+)
+
+T = TypeVar("T")
+
+
+class Side(enum.StrEnum):
+    SERVER = "server"
+    EDGE = "edge"
+
+
+class Edit(msgspec.Struct, Generic[T], frozen=True):
+    """A change to one master field: the new value and the field version it was based on."""
+
+    value: T
+    base_version: int
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a device of one site, or HQ (``site_id`` None: every site)."""
+
+    device_id: str | None
+    site_id: str | None
+    user: str | None = None
+
+    @property
+    def is_hq(self) -> bool:
+        return self.site_id is None
+
+
+@dataclass(frozen=True)
+class MutationRef:
+    device_id: str | None
+    seq: int
+    name: str
+    version: int
+    hlc: str
+
+
+@dataclass(frozen=True)
+class FieldConflict:
+    """The same field changed on both sides; ``kept`` says whose value stands."""
+
+    table: str
+    row_key: tuple[Any, ...]
+    field: str
+    base_version: int
+    device_value: Any
+    server_value: Any
+    kept: str
+
+
+class WriteJournal(Protocol):
+    """Records pre-images of rows before a device writes them (see edge_client.rebase)."""
+
+    def before_write(self, conn: Connection, spec: SyncSpec, key: tuple[Any, ...]) -> None: ...
+
+
+@dataclass
+class MutationContext:
+    conn: Connection
+    registry: Registry
+    side: Side
+    actor: Actor
+    ref: MutationRef
+    commit_version: int = 0
+    journal: WriteJournal | None = None
+    touched_scopes: set[str] = field(default_factory=set)
+    conflicts: list[FieldConflict] = field(default_factory=list)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, table: Table, **key: Any) -> Mapping[str, Any] | None:
+        condition = and_(*(table.c[name] == value for name, value in key.items()))
+        return self.conn.execute(select(table).where(condition)).mappings().first()
+
+    # -- failure -------------------------------------------------------------------------
+
+    def reject(self, code: str, message: str, **details: Any) -> NoReturn:
+        raise MutationRejected(message, code=code, **details)
+
+    # -- writes --------------------------------------------------------------------------
+
+    def insert_ledger(self, table: Table, row: dict[str, Any]) -> bool:
+        """Append a ledger row; returns False (and writes nothing) if its id already exists."""
+        spec = self._spec(table, SyncKind.LEDGER)
+        key = self._key_of(spec, row)
+        if self.get(table, **dict(zip(spec.key_columns, key))) is not None:
+            return False
+        self._insert(spec, row, key)
+        return True
+
+    def insert(self, table: Table, row: dict[str, Any]) -> None:
+        """Create a master or derived row."""
+        spec = self.registry.spec(table.name)
+        if spec.kind is SyncKind.LEDGER:
+            raise TypeError("use insert_ledger for ledger tables")
+        if not spec.device_may_insert and not self.actor.is_hq:
+            raise OutOfScope(f"{table.name} rows are created at headquarters", table=table.name)
+        row = dict(row)
+        if spec.kind is SyncKind.MASTER:
+            fields = {name: self.commit_version for name in spec.merge_fields() if name in row}
+            row[FIELD_VERSIONS_COLUMN] = json.dumps(fields, sort_keys=True)
+        self._insert(spec, row, self._key_of(spec, row))
+
+    def update(self, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+        """Overwrite columns of a derived row (the engine's own bookkeeping rows included)."""
+        spec = self.registry.spec(table.name)
+        if spec.kind is SyncKind.LEDGER:
+            raise TypeError(f"{table.name} is a ledger: append a reversal instead")
+        current = self._require(spec, key)
+        self._check_scope(spec, current)
+        self._write_update(spec, key, dict(values), current)
+
+    def merge_master(
+        self, table: Table, key: Mapping[str, Any], edits: Mapping[str, Edit[Any] | None]
+    ) -> list[FieldConflict]:
+        """Apply a field-level edit. Fields changed only here win; fields changed on both sides
+        resolve by the table's policy and produce a ``FieldConflict``."""
+        spec = self._spec(table, SyncKind.MASTER)
+        current = self._require(spec, key)
+        self._check_scope(spec, current)
+        versions: dict[str, int] = json.loads(current[FIELD_VERSIONS_COLUMN] or "{}")
+        allowed = set(spec.merge_fields())
+        changes: dict[str, Any] = {}
+        found: list[FieldConflict] = []
+        for name, edit in edits.items():
+            if edit is None:
+                continue
+            if name not in allowed:
+                self.reject("sync.field_not_editable", f"{table.name}.{name} cannot be edited", field=name)
+            server_version = versions.get(name, 0)
+            if edit.base_version >= server_version or self.side is Side.EDGE:
+                changes[name] = edit.value
+                continue
+            if current[name] == edit.value:
+                continue  # both sides made the same change: nothing to resolve
+            kept = "device" if spec.conflict_policy is ConflictPolicy.DEVICE_WINS else "server"
+            found.append(
+                FieldConflict(
+                    table=table.name,
+                    row_key=tuple(key[column] for column in spec.key_columns),
+                    field=name,
+                    base_version=edit.base_version,
+                    device_value=edit.value,
+                    server_value=current[name],
+                    kept=kept,
+                )
+            )
+            if kept == "device":
+                changes[name] = edit.value
+        if changes:
+            if self.side is Side.SERVER:
+                versions.update({name: self.commit_version for name in changes})
+                changes[FIELD_VERSIONS_COLUMN] = json.dumps(versions, sort_keys=True)
+            self._write_update(spec, key, changes, current)
+        self.conflicts.extend(found)
+        return found
+
+    def delete(self, table: Table, key: Mapping[str, Any]) -> None:
+        """Delete a master row; devices learn of it through a tombstone."""
+        spec = self._spec(table, SyncKind.MASTER)
+        current = self._require(spec, key)
+        self._check_scope(spec, current)
+        key_tuple = tuple(key[column] for column in spec.key_columns)
+        if self.journal is not None:
+            self.journal.before_write(self.conn, spec, key_tuple)
+        self.conn.execute(delete(table).where(self._key_clause(spec, key)))
+        if self.side is Side.SERVER:
+            scope_value = current[spec.scope_column] if spec.scope_column else None
+            row_key = json.dumps(list(key_tuple))
+            self.conn.execute(
+                delete(sync_tombstones).where(
+                    sync_tombstones.c.table_name == table.name, sync_tombstones.c.row_key == row_key
+                )
+            )
+            self.conn.execute(
+                insert(sync_tombstones).values(
+                    table_name=table.name,
+                    row_key=row_key,
+                    scope_value=scope_value,
+                    _version=self.commit_version,
+                )
+            )
+        self._touch(spec, current)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _spec(self, table: Table, kind: SyncKind) -> SyncSpec:
+        spec = self.registry.spec(table.name)
+        if spec.kind is not kind:
+            raise TypeError(f"{table.name} is {spec.kind}, not {kind}")
+        return spec
+
+    @staticmethod
+    def _key_of(spec: SyncSpec, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(row[column] for column in spec.key_columns)
+
+    @staticmethod
+    def _key_clause(spec: SyncSpec, key: Mapping[str, Any]):
+        return and_(*(spec.table.c[column] == key[column] for column in spec.key_columns))
+
+    def _require(self, spec: SyncSpec, key: Mapping[str, Any]) -> Mapping[str, Any]:
+        row = self.conn.execute(select(spec.table).where(self._key_clause(spec, key))).mappings().first()
+        if row is None:
+            self.reject("sync.row_missing", f"{spec.name} {dict(key)} does not exist", table=spec.name)
+        return row
+
+    def _check_scope(self, spec: SyncSpec, row: Mapping[str, Any]) -> None:
+        if self.actor.is_hq or spec.scope is ScopeKind.SHARED:
+            return
+        expected = self.actor.site_id if spec.scope is ScopeKind.SITE else self.actor.device_id
+        if row.get(spec.scope_column) != expected:
+            raise OutOfScope(
+                f"{spec.name} row belongs to {spec.scope} {row.get(spec.scope_column)!r}, "
+                f"outside this device's {spec.scope} {expected!r}",
+                table=spec.name,
+                scope=str(spec.scope),
+                row_scope=row.get(spec.scope_column),
+                device_scope=expected,
+            )
+
+    def _insert(self, spec: SyncSpec, row: dict[str, Any], key: tuple[Any, ...]) -> None:
+        self._check_scope(spec, row)
+        if self.journal is not None:
+            self.journal.before_write(self.conn, spec, key)
+        row[VERSION_COLUMN] = self.commit_version
+        self.conn.execute(insert(spec.table).values(**row))
+        self._touch(spec, row)
+
+    def _write_update(
+        self,
+        spec: SyncSpec,
+        key: Mapping[str, Any],
+        values: dict[str, Any],
+        current: Mapping[str, Any],
+    ) -> None:
+        if self.journal is not None:
+            self.journal.before_write(self.conn, spec, tuple(key[column] for column in spec.key_columns))
+        values[VERSION_COLUMN] = self.commit_version
+        self.conn.execute(update(spec.table).where(self._key_clause(spec, key)).values(**values))
+        self._touch(spec, current)
+
+    def _touch(self, spec: SyncSpec, row: Mapping[str, Any]) -> None:
+        if spec.scope is ScopeKind.SHARED or spec.scope_column not in row:
+            self.touched_scopes.add("*")
+        else:
+            self.touched_scopes.add(str(row[spec.scope_column]))

@@ -1,0 +1,254 @@
+"""Apply mutations authoritatively on the server: device pushes and HQ commands.
+
+Runs on a synchronous SQLAlchemy ``Connection`` (the async server calls it through
+``AsyncConnection.run_sync``) so mutation handlers have one definition for both sides.
+
+Invariants kept here:
+- One push batch is one transaction. It first advances ``sync_clock`` (whose row lock orders
+  commits), then locks the device row and re-reads ``last_applied_seq``; so two workers racing
+  the same batch apply each mutation once, and the second sees the first's result.
+- Each mutation runs in a savepoint: a rejection rolls back only that mutation's writes, is
+  stored (``sync_rejections``) and counts as processed, so it never blocks later mutations.
+- ``last_applied_seq`` advances in the same transaction as the effects it acknowledges.
+- Every processed (device, seq) gets one ``sync_mutation_log`` row; its primary key makes a
+  second application impossible even if the checks above had a hole.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, insert, select, update
+
+from protocol.base import decode
+from protocol.push import MutationEnvelope, MutationResult, PushResponse
+from sync.builtin import sync_conflicts, sync_rejections
+from sync.context import Actor, FieldConflict, MutationContext, MutationRef, Side
+from sync.errors import InvalidArguments, MutationRejected, ProtocolError, SequenceGap, UnknownDevice
+from sync.ids import new_id
+from sync.registry import MutationDef, Registry
+from sync.schema import sync_clock, sync_devices, sync_mutation_log
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DecodedMutation:
+    envelope: MutationEnvelope
+    definition: MutationDef
+    args: Any
+
+
+@dataclass
+class PushOutcome:
+    response: PushResponse
+    touched_scopes: set[str] = field(default_factory=set)
+
+
+def advance_clock(conn: Connection) -> int:
+    """Take the next change version. Holds the clock row lock until the transaction ends."""
+    return conn.execute(
+        update(sync_clock).where(sync_clock.c.id == 1).values(version=sync_clock.c.version + 1).returning(sync_clock.c.version)
+    ).scalar_one()
+
+
+def current_version(conn: Connection) -> int:
+    return conn.execute(select(sync_clock.c.version).where(sync_clock.c.id == 1)).scalar_one()
+
+
+def _json(value: Any) -> str:
+    return msgspec.json.encode(value, enc_hook=str, decimal_format="string").decode()
+
+
+def record_conflicts(
+    conn: Connection, conflicts: list[FieldConflict], *, device_id: str | None, site_id: str | None,
+    seq: int | None, version: int, now: datetime,
+) -> None:
+    if not conflicts:
+        return
+    conn.execute(
+        insert(sync_conflicts),
+        [
+            {
+                "id": new_id(),
+                "device_id": device_id,
+                "site_id": site_id,
+                "seq": seq,
+                "table_name": conflict.table,
+                "row_key": _json(list(conflict.row_key)),
+                "field": conflict.field,
+                "base_version": conflict.base_version,
+                "device_value_json": _json(conflict.device_value),
+                "server_value_json": _json(conflict.server_value),
+                "kept": conflict.kept,
+                "detected_at": now,
+                "status": "open",
+                "_version": version,
+            }
+            for conflict in conflicts
+        ],
+    )
+
+
+def apply_push(
+    conn: Connection,
+    registry: Registry,
+    device_id: str,
+    batch: list[DecodedMutation],
+    *,
+    now: datetime | None = None,
+) -> PushOutcome:
+    """Apply one contiguous batch from one device inside the caller's transaction."""
+    now = now or datetime.now(timezone.utc)
+    version = advance_clock(conn)
+    device = conn.execute(
+        select(sync_devices).where(sync_devices.c.id == device_id).with_for_update()
+    ).mappings().first()
+    if device is None or device["revoked_at"] is not None:
+        raise UnknownDevice("this device is not enrolled", device_id=device_id)
+    last = device["last_applied_seq"]
+    if batch and batch[0].envelope.seq > last + 1:
+        raise SequenceGap(
+            f"expected mutation {last + 1} next, got {batch[0].envelope.seq}",
+            expected_seq=last + 1,
+            received_seq=batch[0].envelope.seq,
+        )
+    results: list[MutationResult] = []
+    log_rows: list[dict[str, Any]] = []
+    touched: set[str] = set()
+    duplicates = [item.envelope.seq for item in batch if item.envelope.seq <= last]
+    earlier = _earlier_outcomes(conn, device_id, duplicates)
+    for item in batch:
+        envelope = item.envelope
+        if envelope.seq <= last:
+            results.append(MutationResult(seq=envelope.seq, status="duplicate", code=earlier.get(envelope.seq)))
+            continue
+        actor = Actor(device_id=device_id, site_id=device["site_id"], user=envelope.user)
+        ref = MutationRef(device_id, envelope.seq, envelope.name, envelope.version, envelope.hlc)
+        ctx = MutationContext(conn, registry, Side.SERVER, actor, ref, commit_version=version)
+        result = _apply_one(conn, ctx, item, now)
+        if result.status == "applied":
+            touched |= ctx.touched_scopes
+            record_conflicts(conn, ctx.conflicts, device_id=device_id, site_id=device["site_id"],
+                             seq=envelope.seq, version=version, now=now)
+        results.append(result)
+        log_rows.append(
+            {
+                "device_id": device_id,
+                "seq": envelope.seq,
+                "mutation": f"{envelope.name}@{envelope.version}",
+                "status": result.status,
+                "code": result.code,
+                "hlc": envelope.hlc,
+                "user_name": envelope.user,
+                "commit_version": version,
+                "processed_at": now,
+            }
+        )
+        last = envelope.seq
+    if log_rows:
+        conn.execute(insert(sync_mutation_log), log_rows)
+    conn.execute(
+        update(sync_devices).where(sync_devices.c.id == device_id).values(last_applied_seq=last, last_seen_at=now)
+    )
+    return PushOutcome(
+        PushResponse(last_applied_seq=last, server_version=version if log_rows else 0, results=results),
+        touched,
+    )
+
+
+def _earlier_outcomes(conn: Connection, device_id: str, seqs: list[int]) -> dict[int, str | None]:
+    """For repeated entries: the rejection code of each earlier outcome (None if applied)."""
+    if not seqs:
+        return {}
+    rows = conn.execute(
+        select(sync_mutation_log.c.seq, sync_mutation_log.c.code).where(
+            sync_mutation_log.c.device_id == device_id, sync_mutation_log.c.seq.in_(seqs)
+        )
+    )
+    return {row.seq: row.code for row in rows}
+
+
+def _apply_one(conn: Connection, ctx: MutationContext, item: DecodedMutation, now: datetime) -> MutationResult:
+    envelope = item.envelope
+    savepoint = conn.begin_nested()
+    try:
+        item.definition.handler(ctx, item.args)
+        savepoint.commit()
+        return MutationResult(seq=envelope.seq, status="applied")
+    except MutationRejected as rejection:
+        savepoint.rollback()
+        code, message, details = rejection.code, rejection.message, rejection.details
+    except Exception as error:  # a handler bug must not lose the work: reject it visibly
+        savepoint.rollback()
+        log.exception("mutation %s@%s seq %s failed", envelope.name, envelope.version, envelope.seq)
+        code, message, details = "sync.handler_failed", f"the server could not apply this: {error}", {}
+    ctx.touched_scopes.clear()
+    conn.execute(
+        insert(sync_rejections).values(
+            id=new_id(),
+            device_id=ctx.actor.device_id,
+            site_id=ctx.actor.site_id,
+            seq=envelope.seq,
+            mutation=envelope.name,
+            mutation_version=envelope.version,
+            args_json=_json(item.args),
+            code=code,
+            message=message,
+            details_json=_json(details),
+            hlc=envelope.hlc,
+            user_name=envelope.user,
+            rejected_at=now,
+            status="open",
+            _version=ctx.commit_version,
+        )
+    )
+    return MutationResult(seq=envelope.seq, status="rejected", code=code, message=message, details=details)
+
+
+def apply_hq(
+    conn: Connection, registry: Registry, definition: MutationDef, args: Any, *, user: str | None = None,
+    hlc: str = "", now: datetime | None = None,
+) -> MutationContext:
+    """Run one mutation for headquarters (all sites). A rejection propagates to the caller,
+    whose transaction then rolls back: HQ gets the error at once instead of an inbox entry."""
+    now = now or datetime.now(timezone.utc)
+    version = advance_clock(conn)
+    ctx = MutationContext(
+        conn, registry, Side.SERVER, Actor(device_id=None, site_id=None, user=user),
+        MutationRef(None, 0, definition.name, definition.version, hlc or f"{version:015d}-00000-hq"),
+        commit_version=version,
+    )
+    definition.handler(ctx, args)
+    record_conflicts(conn, ctx.conflicts, device_id=None, site_id=None, seq=None, version=version, now=now)
+    return ctx
+
+
+def decode_batch(registry: Registry, envelopes: list[MutationEnvelope], media_type: str) -> list[DecodedMutation]:
+    """Resolve and validate every mutation of a batch before anything is applied.
+
+    Raises ``UnknownMutation`` or ``InvalidArguments`` naming the offending sequence; the whole
+    batch is then refused, so a malformed request leaves nothing half-written.
+    """
+    decoded = []
+    previous: int | None = None
+    for envelope in envelopes:
+        if previous is not None and envelope.seq != previous + 1:
+            raise ProtocolError("mutation sequences in a batch must be contiguous and ascending",
+                                code="sync.batch_not_contiguous", seq=envelope.seq)
+        previous = envelope.seq
+        if envelope.seq < 1:
+            raise ProtocolError("mutation sequences start at 1", code="sync.bad_sequence", seq=envelope.seq)
+        definition = registry.resolve(envelope.name, envelope.version)
+        try:
+            args = decode(envelope.args, definition.args_type, media_type)
+        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+            raise InvalidArguments(f"mutation {envelope.seq} ({definition.key}): {error}", seq=envelope.seq) from error
+        decoded.append(DecodedMutation(envelope, definition, args))
+    return decoded
+
+
