@@ -25,7 +25,7 @@ from edge_client.local_tables import edge_outbox
 from edge_client.rebase import DeviceIdentity, apply_pull_page, pending_count, run_local
 from edge_client.replica import Replica, get_meta, replace_rows, set_meta
 from edge_client.state import SyncState, SyncStateMachine
-from edge_client.transport import HttpTransport
+from edge_client.transport import HttpTransport, Unreachable
 from protocol import PROTOCOL_VERSION
 from protocol.bootstrap import BootstrapChunk, BootstrapDone, BootstrapPosition, BootstrapRequest, BootstrapStart
 from protocol.enroll import EnrollRequest
@@ -228,12 +228,16 @@ class EdgeClient:
         """Bootstrap if needed, push everything pending, pull until caught up."""
         with self._sync_lock:
             report = SyncReport()
-            if not self.bootstrapped:
-                self.state.transition(SyncState.BOOTSTRAPPING, "first sync")
-                report.bootstrapped_rows = self.bootstrap(progress)
-            self.state.transition(SyncState.SYNCING)
-            self.push(report)
-            self.pull(report)
+            try:
+                if not self.bootstrapped:
+                    self.state.transition(SyncState.BOOTSTRAPPING, "first sync")
+                    report.bootstrapped_rows = self.bootstrap(progress)
+                self.state.transition(SyncState.SYNCING)
+                self.push(report)
+                self.pull(report)
+            except Unreachable as error:
+                self.state.transition(SyncState.RETRYING, f"server unreachable: {error}")
+                raise
             self.state.transition(SyncState.LIVE, "caught up")
             return report
 

@@ -1,0 +1,263 @@
+"""``jcerp edge …``: enroll a device, run inventory operations, sync, and work the inbox.
+
+Operations take what people type or scan (SKU, barcode, location code) and resolve it in the
+local replica, so they work offline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import httpx
+
+from edge_client.client import EdgeClient, SyncReport
+from edge_client.lookup import find_item, find_location, on_hand_rows
+from edge_client.transport import ServerRefused, Unreachable
+from erp.inventory.stock_count import Count
+from erp.inventory.stock_move import Adjust, Issue, Receive, Reverse, Transfer
+from sync.errors import JcerpError
+from sync.ids import new_id
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _resolve_site(server: str, site: str) -> str:
+    """Accept a site code or id; codes are looked up through the HQ API."""
+    response = httpx.get(f"{server.rstrip('/')}/api/v1/sites", timeout=15)
+    response.raise_for_status()
+    for row in response.json():
+        if site in (row["id"], row["code"]):
+            return row["id"]
+    raise JcerpError(f"no site {site!r} on {server}", code="edge.unknown_site")
+
+
+def _progress_bar():
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="rows", desc="bootstrap", disable=not sys.stderr.isatty())
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return bar, update
+
+
+def _print_report(report: SyncReport) -> None:
+    print(f"pushed {report.pushed} (applied {report.applied}, rejected {report.rejected}, "
+          f"already applied {report.duplicates}); pulled {report.pages} page(s); "
+          f"bootstrapped {report.bootstrapped_rows} rows; pending {report.pending}")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    site_id = _resolve_site(args.server, args.site)
+    client = EdgeClient.enroll(args.home, server_url=args.server, site_id=site_id, device_name=args.name)
+    print(f"enrolled device {client.identity.device_id} for site {site_id}")
+    bar, update = _progress_bar()
+    with bar:
+        _print_report(client.sync_once(progress=update))
+    return 0
+
+
+def cmd_status(client: EdgeClient, args: argparse.Namespace) -> int:
+    status = client.status()
+    for key, value in vars(status).items():
+        print(f"{key:26} {value}")
+    return 0
+
+
+def cmd_sync(client: EdgeClient, args: argparse.Namespace) -> int:
+    if not args.watch:
+        bar, update = _progress_bar()
+        with bar:
+            _print_report(client.sync_once(progress=update))
+        return 0
+    from edge_client.runner import SyncRunner
+
+    runner = SyncRunner(client, on_report=_print_report)
+    try:
+        runner.run()
+    except KeyboardInterrupt:
+        runner.stop()
+    if runner.last_error:
+        print(f"sync stopped: {runner.last_error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _item_location(client: EdgeClient, item: str, location: str) -> tuple[str, str]:
+    with client.engine.begin() as conn:
+        return find_item(conn, item).id, find_location(conn, location, client.identity.site_id).id
+
+
+def cmd_receive(client: EdgeClient, a: argparse.Namespace) -> int:
+    item_id, location_id = _item_location(client, a.item, a.location)
+    seq = client.run("inventory.receive", Receive(move_id=new_id(), item_id=item_id, location_id=location_id,
+                                                  quantity=a.qty, occurred_at=_now(), reference=a.ref), user=a.user)
+    print(f"received {a.qty} × {a.item} at {a.location} (mutation #{seq}, pending sync)")
+    return 0
+
+
+def cmd_issue(client: EdgeClient, a: argparse.Namespace) -> int:
+    item_id, location_id = _item_location(client, a.item, a.location)
+    seq = client.run("inventory.issue", Issue(move_id=new_id(), item_id=item_id, location_id=location_id,
+                                              quantity=a.qty, occurred_at=_now(), reference=a.ref), user=a.user)
+    print(f"issued {a.qty} × {a.item} from {a.location} (mutation #{seq}, pending sync)")
+    return 0
+
+
+def cmd_transfer(client: EdgeClient, a: argparse.Namespace) -> int:
+    item_id, source = _item_location(client, a.item, a.source)
+    _, target = _item_location(client, a.item, a.target)
+    seq = client.run("inventory.transfer", Transfer(
+        transfer_id=new_id(), out_move_id=new_id(), in_move_id=new_id(), item_id=item_id, from_location_id=source,
+        to_location_id=target, quantity=a.qty, occurred_at=_now(), reference=a.ref), user=a.user)
+    print(f"moved {a.qty} × {a.item} from {a.source} to {a.target} (mutation #{seq})")
+    return 0
+
+
+def cmd_adjust(client: EdgeClient, a: argparse.Namespace) -> int:
+    item_id, location_id = _item_location(client, a.item, a.location)
+    seq = client.run("inventory.adjust", Adjust(move_id=new_id(), item_id=item_id, location_id=location_id,
+                                                quantity=a.qty, occurred_at=_now(), reason=a.reason), user=a.user)
+    print(f"adjusted {a.item} at {a.location} by {a.qty} (mutation #{seq})")
+    return 0
+
+
+def cmd_count(client: EdgeClient, a: argparse.Namespace) -> int:
+    item_id, location_id = _item_location(client, a.item, a.location)
+    seq = client.run("inventory.count", Count(move_id=new_id(), item_id=item_id, location_id=location_id,
+                                              counted_quantity=a.counted, occurred_at=_now()), user=a.user)
+    print(f"counted {a.counted} × {a.item} at {a.location} (mutation #{seq})")
+    return 0
+
+
+def cmd_reverse(client: EdgeClient, a: argparse.Namespace) -> int:
+    seq = client.run("inventory.reverse", Reverse(reversal_id=new_id(), move_id=a.move, occurred_at=_now(),
+                                                  reason=a.reason), user=a.user)
+    print(f"reversed move {a.move} (mutation #{seq})")
+    return 0
+
+
+def cmd_onhand(client: EdgeClient, a: argparse.Namespace) -> int:
+    with client.engine.begin() as conn:
+        rows = on_hand_rows(conn, client.identity.site_id)
+    for sku, location, quantity in rows:
+        print(f"{sku:20} {location:16} {quantity:>14}")
+    return 0
+
+
+def cmd_inbox(client: EdgeClient, a: argparse.Namespace) -> int:
+    entries = client.inbox()
+    if not entries:
+        print("inbox empty")
+    for entry in entries:
+        print(f"[{entry.kind}] {entry.id}  {entry.title}\n    {entry.code}: {entry.message}\n    {entry.details}")
+    return 0
+
+
+def cmd_discard(client: EdgeClient, a: argparse.Namespace) -> int:
+    client.discard(a.id)
+    print("discarded; the server will close it at the next sync")
+    return 0
+
+
+def cmd_resubmit(client: EdgeClient, a: argparse.Namespace) -> int:
+    changes = dict(pair.split("=", 1) for pair in a.set)
+    seq = client.resubmit(a.id, changes, user=a.user)
+    print(f"resubmitted as mutation #{seq}")
+    return 0
+
+
+def cmd_ack(client: EdgeClient, a: argparse.Namespace) -> int:
+    client.acknowledge(a.id)
+    print("acknowledged")
+    return 0
+
+
+def _with_client(command):
+    def run(args: argparse.Namespace) -> int:
+        client = EdgeClient(args.home)
+        try:
+            return command(client, args)
+        except (JcerpError, ServerRefused, Unreachable) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        finally:
+            client.close()
+
+    return run
+
+
+def add_edge_commands(commands: argparse._SubParsersAction) -> None:
+    edge = commands.add_parser("edge", help="a device's local replica and sync")
+    edge.add_argument("--home", type=Path, default=Path(os.environ.get("JCERP_EDGE_HOME", "jcerp-edge")),
+                      help="directory of the local replica (default ./jcerp-edge or $JCERP_EDGE_HOME)")
+    sub = edge.add_subparsers(dest="edge_command", required=True)
+
+    init = sub.add_parser("init", help="enroll this device for a site and download its data")
+    init.add_argument("--server", required=True)
+    init.add_argument("--site", required=True, help="site code or id")
+    init.add_argument("--name", required=True, help="device name")
+    init.set_defaults(handler=cmd_init)
+
+    sub.add_parser("status", help="pending work, cursor, last sync, inbox size").set_defaults(
+        handler=_with_client(cmd_status))
+    sync = sub.add_parser("sync", help="sync once, or keep syncing with --watch")
+    sync.add_argument("--watch", action="store_true", help="stay connected; back off while the server is away")
+    sync.set_defaults(handler=_with_client(cmd_sync))
+
+    def operation(name: str, help_text: str, handler, *fields: tuple[str, dict]) -> None:
+        parser = sub.add_parser(name, help=help_text)
+        for flag, options in fields:
+            parser.add_argument(flag, **options)
+        parser.add_argument("--user", help="who is acting on a shared device")
+        parser.set_defaults(handler=_with_client(handler))
+
+    item = ("--item", {"required": True, "help": "SKU, barcode or id"})
+    location = ("--location", {"required": True, "help": "location code or id"})
+    qty = ("--qty", {"required": True, "type": _decimal})
+    ref = ("--ref", {"default": None})
+    operation("receive", "goods arrived", cmd_receive, item, location, qty, ref)
+    operation("issue", "goods left", cmd_issue, item, location, qty, ref)
+    operation("transfer", "move goods between locations", cmd_transfer, item,
+              ("--from", {"dest": "source", "required": True}), ("--to", {"dest": "target", "required": True}), qty, ref)
+    operation("adjust", "signed correction with a reason", cmd_adjust, item, location, qty,
+              ("--reason", {"required": True}))
+    operation("count", "record a counted quantity", cmd_count, item, location,
+              ("--counted", {"required": True, "type": _decimal}))
+    operation("reverse", "reverse a stock move", cmd_reverse, ("--move", {"required": True}),
+              ("--reason", {"required": True}))
+
+    sub.add_parser("onhand", help="on-hand in this site, as this device sees it").set_defaults(
+        handler=_with_client(cmd_onhand))
+    sub.add_parser("inbox", help="rejections, conflicts and local errors").set_defaults(handler=_with_client(cmd_inbox))
+    discard = sub.add_parser("discard", help="discard a rejected mutation")
+    discard.add_argument("id")
+    discard.set_defaults(handler=_with_client(cmd_discard))
+    resubmit = sub.add_parser("resubmit", help="resubmit a rejected mutation, optionally with changes")
+    resubmit.add_argument("id")
+    resubmit.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
+    resubmit.add_argument("--user")
+    resubmit.set_defaults(handler=_with_client(cmd_resubmit))
+    ack = sub.add_parser("ack", help="acknowledge a field conflict")
+    ack.add_argument("id")
+    ack.set_defaults(handler=_with_client(cmd_ack))

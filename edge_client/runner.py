@@ -1,0 +1,76 @@
+"""Continuous sync: keep a device caught up while the server is reachable, back off while not.
+
+One loop thread does all syncing (so syncs never overlap); a listener thread holds the live
+stream and only wakes the loop. Local mutations wake it too, so pushes go out at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from edge_client.client import EdgeClient, SyncReport
+from edge_client.state import Backoff, SyncState
+from edge_client.transport import ServerRefused, Unreachable
+
+log = logging.getLogger(__name__)
+
+# Refusals that retrying cannot fix: the user or an admin must act.
+FATAL_CODES = {"sync.client_outdated", "sync.unknown_device", "sync.unauthenticated", "sync.sequence_gap",
+               "sync.scope_mismatch", "sync.device_mismatch"}
+
+
+class SyncRunner:
+    def __init__(self, client: EdgeClient, *, poll_seconds: float = 30.0, live: bool = True,
+                 on_report: Callable[[SyncReport], None] | None = None, backoff: Backoff | None = None) -> None:
+        self.client = client
+        self.poll_seconds = poll_seconds
+        self.live = live
+        self.on_report = on_report
+        self.backoff = backoff or Backoff()
+        self.stop_event = threading.Event()
+        self.last_error: str | None = None
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.client.wake.set()
+
+    def _listen(self) -> None:
+        backoff = Backoff(base=1.0, cap=30.0)
+        while not self.stop_event.is_set():
+            try:
+                for version in self.client.transport.live_events():
+                    backoff.reset()
+                    if version > self.client.status().cursor:
+                        self.client.wake.set()
+                    if self.stop_event.is_set():
+                        return
+            except (Unreachable, ServerRefused) as error:
+                log.debug("live stream closed: %s", error)
+            self.stop_event.wait(backoff.next_delay())
+
+    def run(self) -> None:
+        """Sync until ``stop()``; returns early only on a fatal refusal (state ``error``)."""
+        if self.live:
+            threading.Thread(target=self._listen, name="jcerp-live", daemon=True).start()
+        machine = self.client.state
+        while not self.stop_event.is_set():
+            self.client.wake.clear()
+            try:
+                report = self.client.sync_once()
+                self.backoff.reset()
+                self.last_error = None
+                if self.on_report is not None:
+                    self.on_report(report)
+                self.client.wake.wait(self.poll_seconds)
+            except Unreachable as error:
+                self.last_error = f"server unreachable: {error}"
+                self.stop_event.wait(self.backoff.next_delay())
+            except ServerRefused as refusal:
+                self.last_error = f"{refusal.code}: {refusal.detail}"
+                if refusal.code in FATAL_CODES:
+                    machine.transition(SyncState.ERROR, self.last_error)
+                    return
+                machine.transition(SyncState.RETRYING, self.last_error)
+                self.stop_event.wait(self.backoff.next_delay())

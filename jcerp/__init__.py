@@ -1,0 +1,1 @@
+"""The ``jcerp`` command: one console script with ``server``, ``edge`` and ``demo`` subcommands."""
