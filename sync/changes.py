@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, tuple_, type_coerce
+from sqlalchemy import Connection, and_, or_, select, true, tuple_, type_coerce
 from sqlalchemy.types import NullType
 
 from protocol.bootstrap import BootstrapChunk, BootstrapPosition
@@ -53,7 +53,7 @@ def _raw_columns(spec: SyncSpec) -> list[Any]:
 
 def _where(spec: SyncSpec, scope: DeviceScope, *conditions: Any):
     scope_clause = _scope_clause(spec, scope)
-    return and_(*conditions, *( [scope_clause] if scope_clause is not None else [] ))
+    return and_(true(), *conditions, *([scope_clause] if scope_clause is not None else []))
 
 
 def read_pull_page(

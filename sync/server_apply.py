@@ -60,8 +60,11 @@ def current_version(conn: Connection) -> int:
     return conn.execute(select(sync_clock.c.version).where(sync_clock.c.id == 1)).scalar_one()
 
 
+_json_encoder = msgspec.json.Encoder(enc_hook=str, decimal_format="string")
+
+
 def _json(value: Any) -> str:
-    return msgspec.json.encode(value, enc_hook=str, decimal_format="string").decode()
+    return _json_encoder.encode(value).decode()
 
 
 def record_conflicts(

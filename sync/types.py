@@ -60,7 +60,9 @@ class DecimalType(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         if value is None:
             return None
-        return value if isinstance(value, Decimal) else Decimal(value)
+        # PostgreSQL pads to the column scale (10.000000000); normalize so both databases
+        # hand out the same canonical value.
+        return Decimal(decimal_text(value if isinstance(value, Decimal) else Decimal(value)))
 
 
 class UtcDateTime(TypeDecorator[datetime]):

@@ -1,0 +1,111 @@
+"""Shared fixtures: a server per test on SQLite and on PostgreSQL, an HQ world, and edges.
+
+PostgreSQL tests create a database of their own and drop it afterwards. Without a reachable
+PostgreSQL they skip with the reason; with CI=true they fail instead, so CI never silently
+loses the PostgreSQL half of the suite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy.engine import make_url
+
+from edge_client.client import EdgeClient
+from server.app import create_app
+from tests.support import FlakyTransport, World, build_world
+
+PG_BASE = os.environ.get("JCERP_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+async def _pg_admin(statement: str) -> None:
+    import asyncpg
+
+    url = make_url(PG_BASE)
+    connection = await asyncpg.connect(host=url.host, port=url.port or 5432, user=url.username or "postgres",
+                                       password=url.password, database="postgres", timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _pg_unavailable_reason() -> str | None:
+    try:
+        asyncio.run(_pg_admin("SELECT 1"))
+        return None
+    except Exception as error:  # any failure to connect means: no PostgreSQL here
+        return f"PostgreSQL not reachable at {PG_BASE}: {error!r}"
+
+
+_PG_REASON: list[str | None] = []
+
+
+def postgres_url() -> Iterator[str]:
+    """Create a fresh database, yield its async URL, drop it afterwards."""
+    if not _PG_REASON:
+        _PG_REASON.append(_pg_unavailable_reason())
+    reason = _PG_REASON[0]
+    if reason is not None:
+        if IN_CI:
+            pytest.fail(f"{reason} (CI requires the PostgreSQL tests to run)")
+        pytest.skip(reason)
+    name = f"jcerp_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_BASE).set(drivername="postgresql+asyncpg", database=name).render_as_string(
+            hide_password=False)
+    finally:
+        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
+    else:
+        yield from postgres_url()
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    yield from postgres_url()
+
+
+@pytest.fixture
+def server(db_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(db_url)) as client:
+        yield client
+
+
+@pytest.fixture
+def world(server: TestClient) -> World:
+    return build_world(server)
+
+
+EdgeFactory = Callable[..., EdgeClient]
+
+
+@pytest.fixture
+def make_edge(server: TestClient, world: World, tmp_path: Path) -> Iterator[EdgeFactory]:
+    made: list[EdgeClient] = []
+
+    def factory(name: str, site: str | None = None, *, sync: bool = True) -> EdgeClient:
+        transport = FlakyTransport(client=server)
+        edge = EdgeClient.enroll(tmp_path / name, server_url="http://testserver.local", site_id=site or world.site,
+                                 device_name=name, transport=transport)
+        made.append(edge)
+        if sync:
+            edge.sync_once()
+        return edge
+
+    yield factory
+    for edge in made:
+        edge.replica.close()

@@ -1,0 +1,94 @@
+"""Test helpers: a transport that can go offline, lose responses and repeat pushes,
+and a small HQ world (site, item, locations) built through the HQ API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from edge_client.transport import HttpTransport, Unreachable
+from erp.inventory.stock_move import Issue, Receive
+from sync.ids import new_id
+
+
+class FlakyTransport(HttpTransport):
+    """An HttpTransport with switches for the faults a plant network produces."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.online = True
+        self.lose_responses = 0  # the next N requests reach the server, but the answer is lost
+        self.repeat_pushes = 0  # the next N pushes are sent twice (a retry after a lost answer)
+
+    def _post(self, path: str, message: Any, reply_type: type) -> Any:
+        if not self.online:
+            raise Unreachable("network down (test)")
+        if path.endswith("/push") and self.repeat_pushes:
+            self.repeat_pushes -= 1
+            super()._post(path, message, reply_type)
+        answer = super()._post(path, message, reply_type)
+        if self.lose_responses:
+            self.lose_responses -= 1
+            raise Unreachable("response lost (test)")
+        return answer
+
+    def bootstrap(self, request: Any):
+        if not self.online:
+            raise Unreachable("network down (test)")
+        return super().bootstrap(request)
+
+
+@dataclass
+class World:
+    site: str
+    other_site: str
+    unit: str
+    item: str
+    item2: str
+    warehouse: str
+    location: str
+    location2: str
+    other_location: str
+
+
+def build_world(client: Any, policy: str = "flag") -> World:
+    def post(path: str, body: dict) -> dict:
+        response = client.post(path, json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    site = post("/api/v1/sites", {"code": "WH1", "name": "汉阳仓 𠀋", "kind": "warehouse"})["id"]
+    other = post("/api/v1/sites", {"code": "WH2", "name": "武昌仓", "kind": "warehouse"})["id"]
+    post("/api/v1/units", {"code": "PCS", "name": "件"})
+    item = post("/api/v1/items", {"sku": "SKU-1", "name": "螺栓 𠮷", "unit_code": "PCS", "barcode": "6900000000017"})["id"]
+    item2 = post("/api/v1/items", {"sku": "SKU-2", "name": "垫圈", "unit_code": "PCS"})["id"]
+    warehouse = post("/api/v1/warehouses", {"site_id": site, "code": "W1", "name": "一号库",
+                                            "negative_stock_policy": policy})["id"]
+    other_warehouse = post("/api/v1/warehouses", {"site_id": other, "code": "W2", "name": "二号库"})["id"]
+    location = post("/api/v1/locations", {"warehouse_id": warehouse, "code": "A-01", "name": "A01"})["id"]
+    location2 = post("/api/v1/locations", {"warehouse_id": warehouse, "code": "A-02", "name": "A02"})["id"]
+    other_location = post("/api/v1/locations", {"warehouse_id": other_warehouse, "code": "B-01", "name": "B01"})["id"]
+    return World(site, other, "PCS", item, item2, warehouse, location, location2, other_location)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def receive(edge: Any, world: World, quantity: str, *, location: str | None = None, item: str | None = None) -> int:
+    return edge.run("inventory.receive", Receive(move_id=new_id(), item_id=item or world.item,
+                                                 location_id=location or world.location,
+                                                 quantity=Decimal(quantity), occurred_at=now()))
+
+
+def issue(edge: Any, world: World, quantity: str, *, location: str | None = None, item: str | None = None) -> int:
+    return edge.run("inventory.issue", Issue(move_id=new_id(), item_id=item or world.item,
+                                             location_id=location or world.location,
+                                             quantity=Decimal(quantity), occurred_at=now()))
+
+
+def replica_rows(edge: Any, table: str, order: str) -> list[tuple]:
+    with edge.engine.begin() as conn:
+        return conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY {order}").all()
