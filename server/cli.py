@@ -18,7 +18,8 @@ async def _migrate(url: str) -> None:
         await db.dispose()
 
 
-def run_server(url: str, host: str, port: int, workers: int, log_level: str = "warning") -> None:
+def run_server(url: str, host: str, port: int, workers: int, log_level: str = "warning",
+               graceful_seconds: float = 5.0) -> None:
     import uvicorn
 
     from server.app import create_app
@@ -26,11 +27,13 @@ def run_server(url: str, host: str, port: int, workers: int, log_level: str = "w
     url = normalize_url(url)
     asyncio.run(_migrate(url))  # once, before any worker starts, so workers never race on DDL
     if workers == 1:
-        uvicorn.run(create_app(url, migrate=False), host=host, port=port, log_level=log_level)
+        uvicorn.run(create_app(url, migrate=False), host=host, port=port, log_level=log_level,
+                    timeout_graceful_shutdown=graceful_seconds)
         return
     os.environ["JCERP_DB_URL"] = url
     os.environ["JCERP_WORKERS"] = str(workers)
-    uvicorn.run("server.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level)
+    uvicorn.run("server.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level,
+                timeout_graceful_shutdown=graceful_seconds)
 
 
 def add_server_commands(commands: argparse._SubParsersAction) -> None:
@@ -43,7 +46,11 @@ def add_server_commands(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--port", type=int, default=8000)
     run.add_argument("--workers", type=int, default=1)
     run.add_argument("--log-level", default="warning")
-    run.set_defaults(handler=lambda a: run_server(a.db, a.host, a.port, a.workers, a.log_level))
+    # Live streams never end on their own; on shutdown they are cut after this grace period
+    # (devices reconnect), while in-flight pushes finish well within it.
+    run.add_argument("--graceful-seconds", type=float, default=5.0)
+    run.set_defaults(handler=lambda a: run_server(a.db, a.host, a.port, a.workers, a.log_level,
+                                                  a.graceful_seconds))
 
     migrate = server.add_parser("migrate", help="create or upgrade the database schema")
     migrate.add_argument("--db", default=os.environ.get("JCERP_DB_URL", DEFAULT_URL))

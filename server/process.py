@@ -22,11 +22,13 @@ def free_port() -> int:
 class ServerProcess:
     """``jcerp server run`` in a child process. ``start`` waits until /health answers."""
 
-    def __init__(self, db_url: str, *, port: int | None = None, workers: int = 1, log_path: Path | None = None) -> None:
+    def __init__(self, db_url: str, *, port: int | None = None, workers: int = 1, log_path: Path | None = None,
+                 graceful_seconds: float = 1.0) -> None:
         self.db_url = db_url
         self.port = port or free_port()
         self.workers = workers
         self.log_path = log_path
+        self.graceful_seconds = graceful_seconds
         self.process: subprocess.Popen | None = None
 
     @property
@@ -37,7 +39,7 @@ class ServerProcess:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [sys.executable, "-m", "jcerp.cli", "server", "run", "--db", self.db_url, "--port", str(self.port),
-             "--workers", str(self.workers)],
+             "--workers", str(self.workers), "--graceful-seconds", str(self.graceful_seconds)],
             stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             start_new_session=True,
         )

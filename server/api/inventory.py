@@ -37,7 +37,7 @@ class NewItem(msgspec.Struct):
     id: str | None = None
 
 
-class ItemEdit(msgspec.Struct):
+class ItemEdit(msgspec.Struct, forbid_unknown_fields=True):
     """Only the fields to change, each with the field version it was based on (from GET)."""
 
     name: Edit[str] | None = None
@@ -53,7 +53,7 @@ class NewWarehouse(msgspec.Struct):
     id: str | None = None
 
 
-class WarehouseEdit(msgspec.Struct):
+class WarehouseEdit(msgspec.Struct, forbid_unknown_fields=True):
     name: Edit[str] | None = None
     negative_stock_policy: Edit[Literal["allow", "flag", "reject"]] | None = None
 
