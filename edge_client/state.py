@@ -2,12 +2,17 @@
 
 ::
 
-                 ┌────────────► error ◄─────────────┐   (outdated client, revoked device,
-                 │                ▲                 │    sequence gap: needs a person)
-    initial ─► bootstrapping ─► syncing ◄──────► live
-                 │   ▲            │  ▲              │
-                 ▼   │            ▼  │              │
-                retrying ◄────────┘  └── paused ◄───┘
+    initial ──► bootstrapping ──► syncing ◄──► live
+                   ▲     │          ▲  │         │
+                   │     ▼          │  ▼         │
+                   └── retrying ◄───┴──┴─────────┘
+                           │
+                           ▼
+                         error ──► initial        (a person acted: update, re-enroll)
+
+    Also: initial, bootstrapping and syncing may go straight to error; any state but error
+    may go to paused, and paused resumes into syncing or bootstrapping. ``TRANSITIONS``
+    below is the authority.
 
 - ``syncing``: pushing pending mutations and pulling patches.
 - ``live``: caught up; waiting for a live event or a local mutation.
@@ -100,8 +105,10 @@ class Backoff:
         self._rand = rand or random.random
 
     def next_delay(self) -> float:
-        delay = min(self.cap, self.base * (2 ** self.attempt))
-        self.attempt += 1
+        # The exponent stops growing once the cap is reached, so a days-long outage cannot
+        # overflow the float arithmetic.
+        delay = min(self.cap, self.base * (2 ** min(self.attempt, 32)))
+        self.attempt = min(self.attempt + 1, 32)
         return delay * (0.5 + self._rand() / 2)
 
     def reset(self) -> None:

@@ -5,7 +5,8 @@ of device actions. Invariants: a clock never goes backwards, even if the wall cl
 ``receive`` makes the local clock exceed every timestamp it has seen.
 
 Text form ``<physical ms, 15 digits>-<counter, 5 digits>-<node>`` sorts lexicographically
-in timestamp order, so databases can index and compare it as plain text.
+in timestamp order, so databases can index and compare it as plain text. The counter never
+exceeds ``MAX_COUNTER``: past it the clock borrows the next millisecond, as bounded HLCs do.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Callable
+
+
+MAX_COUNTER = 99_999
 
 
 @dataclass(frozen=True, order=True)
@@ -38,13 +42,18 @@ class HybridLogicalClock:
         self._now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
         self._last = Timestamp(0, 0, node)
 
+    def _bounded(self, physical: int, counter: int) -> Timestamp:
+        if counter > MAX_COUNTER:
+            physical, counter = physical + 1, 0
+        return Timestamp(physical, counter, self.node)
+
     def tick(self) -> Timestamp:
         """A timestamp for a local event, greater than any issued or received before."""
         wall = self._now_ms()
         if wall > self._last.physical_ms:
             self._last = Timestamp(wall, 0, self.node)
         else:
-            self._last = Timestamp(self._last.physical_ms, self._last.counter + 1, self.node)
+            self._last = self._bounded(self._last.physical_ms, self._last.counter + 1)
         return self._last
 
     def receive(self, remote: Timestamp) -> Timestamp:
@@ -59,5 +68,5 @@ class HybridLogicalClock:
             counter = remote.counter + 1
         else:
             counter = 0
-        self._last = Timestamp(physical, counter, self.node)
+        self._last = self._bounded(physical, counter)
         return self._last

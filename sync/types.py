@@ -21,14 +21,22 @@ from sqlalchemy.types import TypeDecorator
 
 
 def decimal_text(value: Decimal) -> str:
-    """Canonical text of a Decimal: no exponent, no trailing zeros."""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
+    """Canonical text of a Decimal: no exponent, no trailing zeros, no rounding.
+
+    (``Decimal.normalize`` would round to the context's 28 digits; NUMERIC(30, 9) holds more.)
+    """
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "", "-") else text
 
 
 def utc_text(value: datetime) -> str:
-    """RFC 3339 UTC text with a ``Z`` suffix, as msgspec writes it."""
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    """RFC 3339 UTC text with a fixed six-digit fraction and a ``Z`` suffix.
+
+    Fixed width keeps text order equal to time order, so SQLite can compare and sort it.
+    """
+    return value.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def parse_utc(value: str | datetime) -> datetime:

@@ -92,3 +92,38 @@ def issue(edge: Any, world: World, quantity: str, *, location: str | None = None
 def replica_rows(edge: Any, table: str, order: str) -> list[tuple]:
     with edge.engine.begin() as conn:
         return conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY {order}").all()
+
+
+def normalized(value: Any) -> Any:
+    """Compare values as their meaning, not their storage text (Decimal scale, Z vs +00:00)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, Decimal):
+        return value.normalize()
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc)
+    if isinstance(value, str):
+        try:
+            return Decimal(value).normalize() if value.lstrip("-").replace(".", "", 1).isdigit() else value
+        except ArithmeticError:
+            return value
+    return value
+
+
+def scope_snapshot(conn: Any, registry: Any, *, site_id: str, device_id: str) -> dict[str, set[tuple]]:
+    """Every replicated row a device of ``site_id`` should hold, normalized, per table."""
+    from sqlalchemy import select, type_coerce
+    from sqlalchemy.types import NullType
+
+    from sync.specs import ScopeKind
+
+    snapshot: dict[str, set[tuple]] = {}
+    for spec in registry.ordered_specs():
+        columns = [type_coerce(c, NullType()).label(c.name) for c in spec.table.columns if c.name != "_version"]
+        query = select(*columns)
+        if spec.scope is ScopeKind.SITE:
+            query = query.where(spec.table.c[spec.scope_column] == site_id)
+        elif spec.scope is ScopeKind.DEVICE:
+            query = query.where(spec.table.c[spec.scope_column] == device_id)
+        snapshot[spec.name] = {tuple(normalized(v) for v in row) for row in conn.execute(query)}
+    return snapshot
