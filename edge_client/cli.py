@@ -68,6 +68,14 @@ def _print_report(report: SyncReport) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    try:
+        return _init(args)
+    except (JcerpError, ServerRefused, Unreachable, httpx.HTTPError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _init(args: argparse.Namespace) -> int:
     site_id = _resolve_site(args.server, args.site)
     client = EdgeClient.enroll(args.home, server_url=args.server, site_id=site_id, device_name=args.name)
     print(f"enrolled device {client.identity.device_id} for site {site_id}")

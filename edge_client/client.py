@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from edge_client.local_tables import edge_outbox
 from edge_client.rebase import DeviceIdentity, apply_pull_page, pending_count, run_local
 from edge_client.replica import Replica, get_meta, replace_rows, set_meta
-from edge_client.state import SyncState, SyncStateMachine
+from edge_client.state import StateChange, SyncState, SyncStateMachine
 from edge_client.transport import HttpTransport, Unreachable
 from protocol import PROTOCOL_VERSION
 from protocol.bootstrap import BootstrapChunk, BootstrapDone, BootstrapPosition, BootstrapRequest, BootstrapStart
@@ -63,7 +63,8 @@ class EdgeStatus:
     device_id: str
     site_id: str
     server_url: str
-    state: str
+    state: str  # the last state a sync on this device reached (see edge_client/state.py)
+    state_reason: str | None
     pending: int
     pending_with_local_errors: int
     open_rejections: int
@@ -100,15 +101,28 @@ class EdgeClient:
         self.clock = HybridLogicalClock(node=(self._meta["device_id"] or "unenrolled")[-12:])
         if self._meta["hlc"]:
             self.clock.receive(Timestamp.parse(self._meta["hlc"]))
-        self.state = SyncStateMachine()
+        self.state = SyncStateMachine(on_change=self._remember_state)
         self.wake = threading.Event()  # set by local mutations and live events
         self._sync_lock = threading.Lock()
+
+    def _remember_state(self, change: StateChange) -> None:
+        # Kept in the replica so `jcerp edge status` in another process sees a running sync's state.
+        with self.engine.begin() as conn:
+            set_meta(conn, "sync_state", str(change.current))
+            set_meta(conn, "sync_state_reason", change.reason or None)
 
     # -- enrollment ----------------------------------------------------------------------
 
     @classmethod
     def enroll(cls, home: Path | str, *, server_url: str, site_id: str, device_name: str,
                transport: HttpTransport | None = None) -> "EdgeClient":
+        replica = Replica(Path(home), discover())
+        with replica.engine.begin() as conn:
+            existing = get_meta(conn, "device_id")
+        replica.close()
+        if existing:
+            raise JcerpError(f"{home} already holds device {existing}; use another --home to enroll a new device",
+                             code="edge.already_enrolled")
         transport = transport or HttpTransport(server_url)
         answer = transport.enroll(EnrollRequest(protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION,
                                                 site_id=site_id, device_name=device_name))
@@ -245,7 +259,8 @@ class EdgeClient:
 
     def status(self) -> EdgeStatus:
         with self.engine.begin() as conn:
-            meta = {key: get_meta(conn, key) for key in ("cursor", "last_applied_seq", "last_sync_at", "bootstrapped")}
+            meta = {key: get_meta(conn, key) for key in ("cursor", "last_applied_seq", "last_sync_at", "bootstrapped",
+                                                         "sync_state", "sync_state_reason")}
             local_errors = conn.execute(
                 select(func.count()).select_from(edge_outbox).where(edge_outbox.c.local_error.is_not(None))
             ).scalar_one()
@@ -257,7 +272,7 @@ class EdgeClient:
         identity = self.identity
         return EdgeStatus(
             device_id=identity.device_id, site_id=identity.site_id, server_url=self._meta["server_url"] or "",
-            state=str(self.state.state), pending=pending, pending_with_local_errors=local_errors,
+            state=meta["sync_state"] or str(self.state.state), state_reason=meta["sync_state_reason"], pending=pending, pending_with_local_errors=local_errors,
             open_rejections=rejections, open_conflicts=conflicts, cursor=int(meta["cursor"] or 0),
             last_applied_seq=int(meta["last_applied_seq"] or 0), last_sync_at=meta["last_sync_at"],
             bootstrapped=meta["bootstrapped"] == "1",
@@ -299,10 +314,11 @@ class EdgeClient:
             hlc = self.clock.tick().text()
             seq = run_local(conn, self.registry, identity, definition, args, hlc=hlc, user=user)
             resolve = self.registry.resolve_latest("sync.resolve_rejection")
+            resolve_hlc = self.clock.tick().text()
             run_local(conn, self.registry, identity, resolve,
                       ResolveRejection(rejection_id=rejection_id, resolution="resubmitted", resubmitted_seq=seq),
-                      hlc=self.clock.tick().text(), user=user)
-            set_meta(conn, "hlc", hlc)
+                      hlc=resolve_hlc, user=user)
+            set_meta(conn, "hlc", resolve_hlc)
         self.wake.set()
         return seq
 

@@ -102,6 +102,9 @@ def rerun_pending(conn: Connection, registry: Registry, identity: DeviceIdentity
         except JcerpError as failure:
             savepoint.rollback()
             error = f"{failure.code}: {failure.message}"
+        except Exception as failure:  # a handler bug must not block the pull; the server decides
+            savepoint.rollback()
+            error = f"edge.rerun_failed: {failure!r}"
         if error != entry.local_error:
             conn.execute(update(edge_outbox).where(edge_outbox.c.seq == entry.seq).values(local_error=error))
     return len(pending)

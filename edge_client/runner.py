@@ -13,6 +13,7 @@ from typing import Callable
 from edge_client.client import EdgeClient, SyncReport
 from edge_client.state import Backoff, SyncState
 from edge_client.transport import ServerRefused, Unreachable
+from sync.errors import JcerpError
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ class SyncRunner:
                         return
             except (Unreachable, ServerRefused) as error:
                 log.debug("live stream closed: %s", error)
+            except Exception:  # the listener only wakes the loop; it must outlive any surprise
+                log.exception("live stream failed; reconnecting")
             self.stop_event.wait(backoff.next_delay())
 
     def run(self) -> None:
@@ -67,6 +70,10 @@ class SyncRunner:
             except Unreachable as error:
                 self.last_error = f"server unreachable: {error}"
                 self.stop_event.wait(self.backoff.next_delay())
+            except JcerpError as failure:  # e.g. the server's cursor went backwards
+                self.last_error = f"{failure.code}: {failure.message}"
+                machine.transition(SyncState.ERROR, self.last_error)
+                return
             except ServerRefused as refusal:
                 self.last_error = f"{refusal.code}: {refusal.detail}"
                 if refusal.code in FATAL_CODES:

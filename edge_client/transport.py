@@ -95,12 +95,16 @@ class HttpTransport:
                 if response.status_code >= 400:
                     response.read()
                     raise _refusal(response)
-                event = None
+                event, data = None, ""
                 for line in response.iter_lines():
-                    if line.startswith("event:"):
+                    if not line:  # a blank line ends one event (comments make events of none)
+                        if event in ("hello", "change") and data.strip().isdigit():
+                            yield int(data)
+                        event, data = None, ""
+                    elif line.startswith("event:"):
                         event = line[6:].strip()
-                    elif line.startswith("data:") and event in ("hello", "change"):
-                        yield int(line[5:].strip())
+                    elif line.startswith("data:"):
+                        data += line[5:].strip()
         except httpx.TransportError as error:
             raise Unreachable(str(error) or type(error).__name__) from error
 

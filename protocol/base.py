@@ -21,8 +21,10 @@ class Message(msgspec.Struct, tag_field="type", kw_only=True):
     """Base of all protocol messages."""
 
 
-_msgpack_encoder = msgspec.msgpack.Encoder(decimal_format="string")
-_json_encoder = msgspec.json.Encoder(decimal_format="string")
+# enc_hook=str: error details may carry values msgspec does not know (names, enums);
+# their text is what a reader needs.
+_msgpack_encoder = msgspec.msgpack.Encoder(decimal_format="string", enc_hook=str)
+_json_encoder = msgspec.json.Encoder(decimal_format="string", enc_hook=str)
 
 
 def encode(message: Any, media_type: str = MSGPACK) -> bytes:

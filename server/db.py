@@ -21,7 +21,6 @@ from alembic.config import Config
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 T = TypeVar("T")
 
@@ -40,7 +39,7 @@ def normalize_url(url: str) -> str:
 
 
 def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
-    engine = create_async_engine(url, poolclass=NullPool if ":memory:" in url else None)
+    engine = create_async_engine(url)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -64,6 +63,8 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = normalize_url(url)
+        if ":memory:" in self.url or self.url.rstrip("/").endswith("sqlite+aiosqlite:"):
+            raise ValueError("the server needs a database file (sqlite+aiosqlite:///path.db), not :memory:")
         self.dialect = make_url(self.url).get_backend_name()
         if self.is_sqlite:
             self.engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE")

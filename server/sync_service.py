@@ -22,8 +22,10 @@ from protocol.pull import PullRequest, PullResponse
 from protocol.push import MAX_BATCH, PushRequest, PushResponse
 from server.db import Database
 from server.live import CHANNEL, ChangeFeed
-from sync.changes import DeviceScope, count_scope_rows, read_bootstrap_chunk, read_pull_page, visible_specs
-from sync.errors import BatchTooLarge, ClientOutdated, JcerpError, OutOfScope, ProtocolError, UnknownDevice
+from sync.changes import (
+    DeviceScope, count_scope_rows, last_applied_as_of, read_bootstrap_chunk, read_pull_page, visible_specs,
+)
+from sync.errors import BatchTooLarge, ClientOutdated, NotFound, OutOfScope, ProtocolError, UnknownDevice
 from sync.ids import new_id
 from sync.registry import Registry
 from sync.schema import SCHEMA_VERSION, sync_devices
@@ -73,7 +75,7 @@ class SyncService:
 
         def register(conn: Connection) -> None:
             if conn.execute(select(sites.c.id).where(sites.c.id == request.site_id)).first() is None:
-                raise UnknownDevice("this site does not exist", code="sync.unknown_site", site_id=request.site_id)
+                raise NotFound("this site does not exist", code="sync.unknown_site", site_id=request.site_id)
             conn.execute(
                 insert(sync_devices).values(
                     id=device_id, site_id=request.site_id, name=request.device_name, token_hash=token_hash(token),
@@ -144,9 +146,7 @@ class SyncService:
 
         def read(conn: Connection) -> PullResponse:
             tables, cursor, has_more = read_pull_page(conn, self.registry, device.scope, request.cursor, request.limit)
-            last = conn.execute(
-                select(sync_devices.c.last_applied_seq).where(sync_devices.c.id == device.id)
-            ).scalar_one()
+            last = last_applied_as_of(conn, device.id, cursor if has_more else None)
             return PullResponse(cursor=cursor, last_applied_seq=last, has_more=has_more, tables=tables)
 
         return await self.db.read(read)

@@ -18,15 +18,16 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, true, tuple_, type_coerce
+from sqlalchemy import Connection, Text, and_, cast, func, or_, select, true, tuple_, type_coerce
 from sqlalchemy.types import NullType
 
 from protocol.bootstrap import BootstrapChunk, BootstrapPosition
 from protocol.pull import TablePatch
 from sync.registry import Registry
-from sync.schema import sync_tombstones
+from sync.schema import sync_devices, sync_mutation_log, sync_tombstones
 from sync.server_apply import current_version
 from sync.specs import VERSION_COLUMN, ScopeKind, SyncSpec
+from sync.types import DecimalType, UtcDateTime
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,22 @@ def _scope_clause(spec: SyncSpec, scope: DeviceScope):
     return spec.table.c[spec.scope_column] == value
 
 
-def _raw_columns(spec: SyncSpec) -> list[Any]:
-    return [type_coerce(column, NullType()).label(column.name) for column in spec.table.columns]
+def _wire_columns(spec: SyncSpec, dialect: str) -> list[Any]:
+    """Columns as the wire carries them: the canonical text of decimals and times.
+
+    SQLite already stores that text. PostgreSQL renders it in SQL, so no row is converted in
+    Python on the way through.
+    """
+    columns = []
+    for column in spec.table.columns:
+        if dialect == "postgresql" and isinstance(column.type, UtcDateTime):
+            text = func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+            columns.append(text.label(column.name))
+        elif dialect == "postgresql" and isinstance(column.type, DecimalType):
+            columns.append(cast(func.trim_scale(column), Text).label(column.name))
+        else:
+            columns.append(type_coerce(column, NullType()).label(column.name))
+    return columns
 
 
 def _where(spec: SyncSpec, scope: DeviceScope, *conditions: Any):
@@ -59,33 +74,23 @@ def _where(spec: SyncSpec, scope: DeviceScope, *conditions: Any):
 def read_pull_page(
     conn: Connection, registry: Registry, scope: DeviceScope, cursor: int, limit: int
 ) -> tuple[list[TablePatch], int, bool]:
-    """Changes since ``cursor`` in the caller's snapshot: (patches, new cursor, has_more)."""
+    """Changes since ``cursor`` in the caller's snapshot: (patches, new cursor, has_more).
+
+    ``limit`` caps the rows of the whole page, except that a single commit larger than the
+    limit is sent whole. A cursor ahead of the server's clock is answered with the clock, so
+    the device sees that the server went backwards (a restored backup) and refuses it.
+    """
     snapshot = current_version(conn)
-    upper = snapshot
     specs = visible_specs(registry, scope)
     if cursor >= snapshot:
-        return [], max(cursor, snapshot), False
-    for spec in specs:
-        version = spec.table.c[VERSION_COLUMN]
-        beyond = conn.execute(
-            select(version)
-            .where(_where(spec, scope, version > cursor, version <= upper))
-            .order_by(version)
-            .offset(limit)
-            .limit(1)
-        ).scalar()
-        if beyond is not None:
-            # Stop before the first version that does not fit; a single version bigger than
-            # the limit is sent whole, because a commit must not be split.
-            first = conn.execute(
-                select(version).where(_where(spec, scope, version > cursor)).order_by(version).limit(1)
-            ).scalar_one()
-            upper = min(upper, beyond - 1 if beyond - 1 > cursor else max(first, beyond))
+        return [], snapshot, False
+    upper = _page_upper(conn, specs, scope, cursor, snapshot, limit)
     patches: list[TablePatch] = []
     for spec in specs:
         version = spec.table.c[VERSION_COLUMN]
         rows = conn.execute(
-            select(*_raw_columns(spec)).where(_where(spec, scope, version > cursor, version <= upper))
+            select(*_wire_columns(spec, conn.dialect.name)).where(
+                _where(spec, scope, version > cursor, version <= upper))
         ).all()
         if rows:
             patches.append(TablePatch(table=spec.name, columns=list(spec.data_columns), rows=[list(r) for r in rows]))
@@ -96,6 +101,40 @@ def read_pull_page(
         spec = registry.spec(table_name)
         patches.append(TablePatch(table=table_name, columns=list(spec.data_columns), deleted=keys))
     return patches, upper, upper < snapshot
+
+
+def _page_upper(conn: Connection, specs: list[SyncSpec], scope: DeviceScope, cursor: int, snapshot: int,
+                limit: int) -> int:
+    """The highest version whose changes, with all before it, fit ``limit`` rows in total."""
+    versions: list[int] = []
+    for spec in specs:
+        version = spec.table.c[VERSION_COLUMN]
+        versions.extend(conn.execute(
+            select(version).where(_where(spec, scope, version > cursor, version <= snapshot))
+            .order_by(version).limit(limit + 1)
+        ).scalars())
+    if len(versions) <= limit:
+        return snapshot
+    versions.sort()
+    beyond = versions[limit]  # the first version that does not fit
+    # A commit is never split: stop before it, or send it whole if it alone exceeds the limit.
+    return beyond - 1 if beyond - 1 > cursor else beyond
+
+
+def last_applied_as_of(conn: Connection, device_id: str, version: int | None) -> int:
+    """The device's last processed sequence whose effects are within ``version`` (None: all).
+
+    A page that ends early must not confirm mutations whose effects come in a later page, or
+    the device would drop them from its outbox while their effects are not yet in its replica.
+    """
+    if version is None:
+        return conn.execute(
+            select(sync_devices.c.last_applied_seq).where(sync_devices.c.id == device_id)
+        ).scalar_one()
+    return conn.execute(
+        select(func.coalesce(func.max(sync_mutation_log.c.seq), 0)).where(
+            sync_mutation_log.c.device_id == device_id, sync_mutation_log.c.commit_version <= version)
+    ).scalar_one()
 
 
 def _read_tombstones(
@@ -121,8 +160,6 @@ def _read_tombstones(
 
 def count_scope_rows(conn: Connection, registry: Registry, scope: DeviceScope) -> int:
     """Rows a bootstrap will send (for progress bars); one COUNT per table."""
-    from sqlalchemy import func
-
     total = 0
     for spec in visible_specs(registry, scope):
         clause = _scope_clause(spec, scope)
@@ -147,7 +184,7 @@ def read_bootstrap_chunk(
             key_expr = keys[0] if len(keys) == 1 else tuple_(*keys)
             key_value = after_key[0] if len(keys) == 1 else tuple_(*after_key)
             conditions.append(key_expr > key_value)
-        query = select(*_raw_columns(spec)).where(_where(spec, scope, *conditions)).order_by(*keys).limit(chunk_rows)
+        query = select(*_wire_columns(spec, conn.dialect.name)).where(_where(spec, scope, *conditions)).order_by(*keys).limit(chunk_rows)
         rows = [list(row) for row in conn.execute(query)]
         if rows:
             key_positions = [spec.data_columns.index(name) for name in spec.key_columns]

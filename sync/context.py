@@ -112,7 +112,8 @@ class MutationContext:
 
     # -- failure -------------------------------------------------------------------------
 
-    def reject(self, code: str, message: str, **details: Any) -> NoReturn:
+    def reject(self, code: str, message: str, /, **details: Any) -> NoReturn:
+        """Refuse the mutation with a stable code and a message the user can act on."""
         raise MutationRejected(message, code=code, **details)
 
     # -- writes --------------------------------------------------------------------------
@@ -132,7 +133,7 @@ class MutationContext:
         if spec.kind is SyncKind.LEDGER:
             raise TypeError("use insert_ledger for ledger tables")
         if not spec.device_may_insert and not self.actor.is_hq:
-            raise OutOfScope(f"{table.name} rows are created at headquarters", table=table.name)
+            raise OutOfScope(f"{table.name} rows are created at headquarters", table=str(table.name))
         row = dict(row)
         if spec.kind is SyncKind.MASTER:
             fields = {name: self.commit_version for name in spec.merge_fields() if name in row}
@@ -164,7 +165,8 @@ class MutationContext:
             if edit is None:
                 continue
             if name not in allowed:
-                self.reject("sync.field_not_editable", f"{table.name}.{name} cannot be edited", field=name)
+                self.reject("sync.field_not_editable", f"{table.name}.{name} cannot be edited", field=name,
+                            table=str(table.name))
             server_version = versions.get(name, 0)
             if edit.base_version >= server_version or self.side is Side.EDGE:
                 changes[name] = edit.value

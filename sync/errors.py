@@ -16,7 +16,7 @@ class JcerpError(Exception):
     code: str = "jcerp.error"
     http_status: int = 400
 
-    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
+    def __init__(self, message: str, /, *, code: str | None = None, **details: Any) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code

@@ -103,10 +103,13 @@ def normalized(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.astimezone(timezone.utc)
     if isinstance(value, str):
-        try:
-            return Decimal(value).normalize() if value.lstrip("-").replace(".", "", 1).isdigit() else value
-        except ArithmeticError:
-            return value
+        if value.lstrip("-").replace(".", "", 1).isdigit():
+            return Decimal(value).normalize()
+        if len(value) >= 20 and value[4] == "-" and value[10] in "T ":
+            try:
+                return datetime.fromisoformat(value).astimezone(timezone.utc)
+            except ValueError:
+                return value
     return value
 
 

@@ -93,7 +93,7 @@ def review_exception(ctx: MutationContext, args: ReviewException) -> None:
     """Close an inventory exception after review, with a note."""
     row = ctx.get(inventory_exceptions, id=args.exception_id)
     if row is None:
-        ctx.reject("inventory.unknown_exception", "this exception does not exist")
+        ctx.reject(errors.UNKNOWN_EXCEPTION, "this exception does not exist", exception_id=args.exception_id)
     if "reviewed" not in TRANSITIONS[row["status"]]:
         ctx.reject(errors.EXCEPTION_CLOSED, f"this exception is already {row['status']}")
     ctx.update(inventory_exceptions, {"id": args.exception_id}, {"status": "reviewed", "review_note": args.note})

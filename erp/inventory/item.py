@@ -63,7 +63,7 @@ class UpdateItem(msgspec.Struct, frozen=True):
 def create_unit(ctx: MutationContext, args: CreateUnit) -> None:
     """Register a unit of measure (HQ only)."""
     if ctx.get(units, code=args.code) is not None:
-        ctx.reject(errors.CODE_TAKEN, f"unit {args.code} already exists", code=args.code)
+        ctx.reject(errors.CODE_TAKEN, f"unit {args.code} already exists", unit_code=args.code)
     ctx.insert(units, {"code": args.code, "name": args.name})
 
 

@@ -14,6 +14,7 @@ import msgspec
 from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint, select
 
 from erp.inventory import errors
+from erp.org.site import sites
 from sync.context import Edit, MutationContext
 from sync.registry import mutation
 from sync.schema import ID, metadata
@@ -71,6 +72,10 @@ class CreateLocation(msgspec.Struct, frozen=True):
 @mutation("inventory.create_warehouse", 1, CreateWarehouse)
 def create_warehouse(ctx: MutationContext, args: CreateWarehouse) -> None:
     """Register a warehouse in a site (HQ only, enforced by the table's spec)."""
+    if ctx.get(sites, id=args.site_id) is None:
+        ctx.reject(errors.UNKNOWN_SITE, "this site does not exist", site_id=args.site_id)
+    if ctx.conn.execute(select(warehouses.c.id).where(warehouses.c.code == args.code)).first() is not None:
+        ctx.reject(errors.CODE_TAKEN, f"warehouse {args.code} already exists", warehouse_code=args.code)
     ctx.insert(
         warehouses,
         {
@@ -107,7 +112,8 @@ def create_location(ctx: MutationContext, args: CreateLocation) -> None:
         )
     ).first()
     if taken is not None:
-        ctx.reject(errors.CODE_TAKEN, f"location {args.code} already exists here", code=args.code)
+        ctx.reject(errors.CODE_TAKEN, f"location {args.code} already exists here",
+                   location_code=args.code)
     ctx.insert(
         locations,
         {

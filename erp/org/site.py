@@ -38,5 +38,5 @@ def create_site(ctx: MutationContext, args: CreateSite) -> None:
     """Register a site (HQ only)."""
     taken = ctx.conn.execute(select(sites.c.id).where(sites.c.code == args.code)).first()
     if taken is not None:
-        ctx.reject("org.site_code_taken", f"site code {args.code} is already used", code=args.code)
+        ctx.reject("org.site_code_taken", f"site code {args.code} is already used", site_code=args.code)
     ctx.insert(sites, {"id": args.site_id, "code": args.code, "name": args.name, "kind": args.kind})

@@ -127,12 +127,13 @@ class InventoryController(Controller):
         return await db.read(queries.list_warehouses, site_id=site_id)
 
     @post("/warehouses")
-    async def create_warehouse(self, data: NewWarehouse, hq: HqCommands) -> WarehouseView:
+    async def create_warehouse(self, data: NewWarehouse, hq: HqCommands, db: Database) -> WarehouseView:
         warehouse_id = data.id or new_id()
         await hq.run("inventory.create_warehouse", CreateWarehouse(
             warehouse_id=warehouse_id, site_id=data.site_id, code=data.code, name=data.name,
             negative_stock_policy=data.negative_stock_policy))
-        return WarehouseView(warehouse_id, data.site_id, data.code, data.name, data.negative_stock_policy, {})
+        created = await db.read(queries.list_warehouses, site_id=data.site_id)
+        return next(warehouse for warehouse in created if warehouse.id == warehouse_id)
 
     @patch("/warehouses/{warehouse_id:str}")
     async def edit_warehouse(self, warehouse_id: str, data: WarehouseEdit, hq: HqCommands) -> EditResult:

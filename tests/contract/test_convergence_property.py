@@ -7,23 +7,28 @@ from __future__ import annotations
 import json
 import tempfile
 from decimal import Decimal
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 from litestar.testing import TestClient
-from sqlalchemy import create_engine, func, select
+import pytest
+from sqlalchemy import func, select
 
 from edge_client.client import EdgeClient
 from edge_client.transport import Unreachable
 from erp.inventory.item import UpdateItem
 from erp.inventory.stock_count import Count
-from erp.inventory.stock_move import Issue, Receive, Transfer
+from erp.inventory.on_hand import on_hand
+from erp.inventory.stock_move import Issue, Receive, Transfer, stock_moves
 from server.app import create_app
 from sync.builtin import sync_rejections
 from sync.context import Edit
 from sync.errors import MutationRejected
 from sync.ids import new_id
 from sync.schema import sync_mutation_log
+from tests.conftest import postgres_url
 from tests.support import FlakyTransport, build_world, now, scope_snapshot
 
 quantities = st.decimals(min_value=Decimal("0.5"), max_value=Decimal("40"), places=1)
@@ -39,13 +44,27 @@ action = st.one_of(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@contextmanager
+def _server_database(kind: str, root: Path) -> Iterator[str]:
+    """A fresh server database URL of the given kind, dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{root / 'server.db'}"
+        return
+    urls = postgres_url()
+    try:
+        yield next(urls)
+    finally:
+        urls.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
 @given(devices=st.integers(2, 4), policy=st.sampled_from(["allow", "flag", "reject"]),
        actions=st.lists(action, min_size=5, max_size=40))
-def test_every_replica_converges_and_every_mutation_is_accounted_for(devices, policy, actions):
-    with tempfile.TemporaryDirectory() as directory:
+def test_every_replica_converges_and_every_mutation_is_accounted_for(kind, devices, policy, actions):
+    with tempfile.TemporaryDirectory() as directory, _server_database(kind, Path(directory)) as url:
         root = Path(directory)
-        url = f"sqlite+aiosqlite:///{root / 'server.db'}"
         with TestClient(create_app(url)) as server:
             world = build_world(server, policy=policy)
             edges: list[EdgeClient] = []
@@ -110,11 +129,9 @@ def test_every_replica_converges_and_every_mutation_is_accounted_for(devices, po
                 for edge in edges:
                     edge.sync_once()
 
-            server_engine = create_engine(f"sqlite:///{root / 'server.db'}")
-            with server_engine.connect() as conn:
+            def check(conn) -> None:
                 for index, edge in enumerate(edges):
                     device_id = edge.identity.device_id
-                    assert edge.status().pending == 0
                     processed = conn.execute(select(func.count()).select_from(sync_mutation_log).where(
                         sync_mutation_log.c.device_id == device_id)).scalar_one()
                     assert processed == made[index], "every mutation made was processed exactly once"
@@ -129,15 +146,21 @@ def test_every_replica_converges_and_every_mutation_is_accounted_for(devices, po
                     with edge.engine.connect() as local:
                         actual = scope_snapshot(local, edge.registry, site_id=edge.identity.site_id,
                                                 device_id=device_id)
-                    assert actual == expected
+                    for table in expected:
+                        assert actual[table] == expected[table], (
+                            f"{table}: only on device {actual[table] - expected[table]}, "
+                            f"only on server {expected[table] - actual[table]}")
                 # ledger sums equal the derived balances
                 balances: dict[tuple[str, str], Decimal] = {}
-                for item_id, location_id, quantity in conn.exec_driver_sql(
-                        "SELECT item_id, location_id, quantity FROM stock_moves").all():
-                    balances[(item_id, location_id)] = balances.get((item_id, location_id), Decimal(0)) + Decimal(quantity)
-                on_hand = {(r[0], r[1]): Decimal(r[2]) for r in conn.exec_driver_sql(
-                    "SELECT item_id, location_id, quantity FROM on_hand").all()}
-                assert on_hand == balances
-            server_engine.dispose()
+                for move in conn.execute(select(stock_moves.c.item_id, stock_moves.c.location_id,
+                                                stock_moves.c.quantity)):
+                    key = (move.item_id, move.location_id)
+                    balances[key] = balances.get(key, Decimal(0)) + move.quantity
+                derived = {(r.item_id, r.location_id): r.quantity for r in conn.execute(select(on_hand))}
+                assert derived == balances
+
+            for edge in edges:
+                assert edge.status().pending == 0
+            server.blocking_portal.call(server.app.state.db.read, check)
             for edge in edges:
                 edge.replica.close()

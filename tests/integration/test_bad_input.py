@@ -150,7 +150,7 @@ def test_enrolling_for_an_unknown_site(server):
     body = msgspec.json.encode({"type": "enroll", "protocol_version": PROTOCOL_VERSION,
                                 "schema_version": SCHEMA_VERSION, "site_id": "nope", "device_name": "x"})
     _assert_problem(server.post("/sync/v1/enroll", content=body, headers={"content-type": "application/json"}),
-                    401, "sync.unknown_site")
+                    404, "sync.unknown_site")
 
 
 def test_hq_api_validation_errors_are_problem_details(server, world):
