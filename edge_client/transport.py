@@ -13,13 +13,17 @@ from typing import Any, Iterator, TypeVar
 import httpx
 import msgspec
 
+from protocol import PROTOCOL_VERSION
 from protocol.base import MSGPACK, decode, encode
 from protocol.bootstrap import BootstrapChunk, BootstrapDone, BootstrapRequest, BootstrapStart, iter_frames
 from protocol.enroll import EnrollRequest, EnrollResponse
 from protocol.pull import PullRequest, PullResponse
 from protocol.push import PushRequest, PushResponse
+from sync.schema import SCHEMA_VERSION
 
 T = TypeVar("T")
+
+_VERSIONS = {"protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION}
 
 
 class Unreachable(Exception):
@@ -90,7 +94,7 @@ class HttpTransport:
     def live_events(self, timeout: float = 60.0) -> Iterator[int]:
         """Yield the newest change version each time the server announces one (SSE)."""
         try:
-            with self.client.stream("GET", "/sync/v1/live", headers=self._headers(),
+            with self.client.stream("GET", "/sync/v1/live", headers=self._headers(), params=_VERSIONS,
                                     timeout=httpx.Timeout(10.0, read=timeout)) as response:
                 if response.status_code >= 400:
                     response.read()

@@ -2,7 +2,9 @@
 
 Messages are msgspec structs, MessagePack-encoded (``application/msgpack``); JSON is accepted
 too (``application/json``) for tools and tests. Every request carries ``protocol_version`` and
-``schema_version``; a mismatch is refused with ``sync.client_outdated`` (HTTP 426).
+``schema_version`` (in the body, or as query parameters for the live stream); a mismatch is
+refused with ``sync.client_outdated`` (HTTP 426). Every response names the server's versions
+in the ``Jcerp-Protocol-Version`` and ``Jcerp-Schema-Version`` headers.
 
 Evolution rules: new fields only with defaults; never change a field's type; a breaking change
 bumps ``PROTOCOL_VERSION``.

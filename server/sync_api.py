@@ -11,6 +11,7 @@ from typing import Any, AsyncIterator, TypeVar
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import ResponseHeader
 from litestar.di import Provide
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 
@@ -20,7 +21,9 @@ from protocol.enroll import EnrollRequest
 from protocol.pull import PullRequest
 from protocol.push import PushRequest
 from server.live import ChangeFeed
-from server.sync_service import SyncService
+from protocol import PROTOCOL_VERSION
+from server.sync_service import SyncService, check_versions
+from sync.schema import SCHEMA_VERSION
 from sync.errors import ProtocolError
 
 T = TypeVar("T")
@@ -53,6 +56,11 @@ def provide_feed(request: Request) -> ChangeFeed:
 class SyncController(Controller):
     path = "/sync/v1"
     tags = ["sync"]
+    # Every answer says which protocol and schema this server speaks, errors included.
+    response_headers = [
+        ResponseHeader(name="Jcerp-Protocol-Version", value=str(PROTOCOL_VERSION)),
+        ResponseHeader(name="Jcerp-Schema-Version", value=str(SCHEMA_VERSION)),
+    ]
     dependencies = {
         "sync_service": Provide(provide_service, sync_to_thread=False),
         "feed": Provide(provide_feed, sync_to_thread=False),
@@ -87,7 +95,9 @@ class SyncController(Controller):
         return Stream(sync_service.bootstrap_frames(device, message, position), media_type=FRAMES)
 
     @get("/live", summary="Server-sent events: 'change' with the newest version in the device's scope")
-    async def live(self, request: Request, sync_service: SyncService, feed: ChangeFeed) -> ServerSentEvent:
+    async def live(self, request: Request, sync_service: SyncService, feed: ChangeFeed,
+                   protocol_version: int, schema_version: int) -> ServerSentEvent:
+        check_versions(protocol_version, schema_version)
         device = await sync_service.authenticate(request.headers.get("authorization"))
         subscriber = feed.subscribe(device.site_id, device.id)
 
