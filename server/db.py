@@ -1,11 +1,22 @@
 """Database wiring for the server: one code path for SQLite (embedded default) and PostgreSQL.
 
+Business code always runs on a synchronous SQLAlchemy ``Connection``, one transaction per call
+of ``Database.write`` or ``Database.read``:
+
+- On PostgreSQL the async engine (asyncpg) carries the transaction and the code runs inside it
+  through ``AsyncConnection.run_sync``.
+- On SQLite each whole transaction runs on a plain synchronous pysqlite engine in a worker
+  thread: writes on one dedicated thread, reads on the default executor. aiosqlite would hop
+  between the event loop and its own thread on every statement; a push batch issues thousands,
+  and the same apply measured 2.7 times slower through it than on a synchronous connection.
+  Here a transaction costs one hop, whatever it executes. ``sqlite+aiosqlite://`` URLs (the
+  documented form) are still accepted; the file and its settings are the same.
+
 Invariants:
-- Business code runs on synchronous SQLAlchemy connections through ``run_sync``; the async
-  engines only carry transactions.
 - On SQLite, write transactions start with ``BEGIN IMMEDIATE`` (so two writers queue instead of
-  failing at commit) and are also serialized in-process; reads start a deferred ``BEGIN`` so a
-  pull reads one snapshot (WAL mode lets it run beside a writer).
+  failing at commit) and are also serialized in-process (an asyncio lock, and a single writer
+  thread, which keeps them serialized even when an awaiting request is cancelled); reads start
+  a deferred ``BEGIN`` so a pull reads one snapshot (WAL mode lets it run beside a writer).
 - On PostgreSQL, reads that must be one snapshot run at REPEATABLE READ.
 - The schema is created and upgraded only by Alembic migrations, on both databases.
 """
@@ -13,14 +24,16 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import functools
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 
 T = TypeVar("T")
 
@@ -38,10 +51,13 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
-    engine = create_async_engine(url)
+def _sqlite_engine(url: str, begin: str) -> Engine:
+    """A synchronous pysqlite engine on the same file the ``sqlite+aiosqlite`` URL names."""
+    sync_url = make_url(url).set(drivername="sqlite+pysqlite")
+    # Connections are used by whichever worker thread runs the transaction (one at a time).
+    engine = create_engine(sync_url, connect_args={"check_same_thread": False})
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver so BEGIN, SAVEPOINT and snapshots behave.
         dbapi_connection.isolation_level = None
@@ -51,11 +67,16 @@ def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         conn.exec_driver_sql(begin)
 
     return engine
+
+
+def _in_transaction(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    with engine.begin() as conn:
+        return fn(conn, *args, **kwargs)
 
 
 class Database:
@@ -67,8 +88,9 @@ class Database:
             raise ValueError("the server needs a database file (sqlite+aiosqlite:///path.db), not :memory:")
         self.dialect = make_url(self.url).get_backend_name()
         if self.is_sqlite:
-            self.engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE")
-            self.read_engine = _sqlite_engine(self.url, "BEGIN")
+            self.sqlite_engine = _sqlite_engine(self.url, "BEGIN IMMEDIATE")
+            self.sqlite_read_engine = _sqlite_engine(self.url, "BEGIN")
+            self._writer: ThreadPoolExecutor | None = None
         else:
             self.engine = create_async_engine(self.url, pool_size=10, max_overflow=20)
             self.read_engine = self.engine.execution_options(isolation_level="REPEATABLE READ")
@@ -78,29 +100,44 @@ class Database:
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
 
+    def _write_thread(self) -> ThreadPoolExecutor:
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jcerp-sqlite-writer")
+        return self._writer
+
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(conn, ...)`` in one write transaction; commit if it returns."""
         if self._write_lock is None:
             async with self.engine.begin() as conn:
                 return await conn.run_sync(fn, *args, **kwargs)
         async with self._write_lock:
-            async with self.engine.begin() as conn:
-                return await conn.run_sync(fn, *args, **kwargs)
+            call = functools.partial(_in_transaction, self.sqlite_engine, fn, args, kwargs)
+            return await asyncio.get_running_loop().run_in_executor(self._write_thread(), call)
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(conn, ...)`` in one read-only snapshot."""
+        if self.is_sqlite:
+            return await asyncio.to_thread(_in_transaction, self.sqlite_read_engine, fn, args, kwargs)
         async with self.read_engine.connect() as conn:
             async with conn.begin():
                 return await conn.run_sync(fn, *args, **kwargs)
 
     async def migrate(self) -> None:
+        if self.is_sqlite:
+            await self.write(upgrade_schema)
+            return
         async with self.engine.begin() as conn:
             await conn.run_sync(upgrade_schema)
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
-        if self.read_engine is not self.engine:
-            await self.read_engine.dispose()
+        if not self.is_sqlite:
+            await self.engine.dispose()
+            return
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            await asyncio.to_thread(writer.shutdown)  # let a transaction in flight finish first
+        self.sqlite_engine.dispose()
+        self.sqlite_read_engine.dispose()
 
     def asyncpg_dsn(self) -> str:
         return make_url(self.url).set(drivername="postgresql").render_as_string(hide_password=False)
