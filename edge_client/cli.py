@@ -111,57 +111,54 @@ def cmd_sync(client: EdgeClient, args: argparse.Namespace) -> int:
     return 0
 
 
+MOVE_MUTATIONS = {Receive: "inventory.receive", Issue: "inventory.issue", Adjust: "inventory.adjust",
+                  Count: "inventory.count"}
+
+
 def _item_location(client: EdgeClient, item: str, location: str) -> tuple[str, str]:
     with client.engine.begin() as conn:
         return find_item(conn, item).id, find_location(conn, location, client.identity.site_id).id
 
 
-def cmd_receive(client: EdgeClient, a: argparse.Namespace) -> int:
-    item_id, location_id = _item_location(client, a.item, a.location)
-    seq = client.run("inventory.receive", Receive(move_id=new_id(), item_id=item_id, location_id=location_id,
-                                                  quantity=a.qty, occurred_at=_now(), reference=a.ref), user=a.user)
-    print(f"received {a.qty} × {a.item} at {a.location} (mutation #{seq}, pending sync)")
-    return 0
+def _at_location(build, describe):
+    """A command for one item at one location: resolve both locally, build the arguments, run."""
+
+    def command(client: EdgeClient, a: argparse.Namespace) -> int:
+        item_id, location_id = _item_location(client, a.item, a.location)
+        args = build(a, item_id, location_id)
+        seq = client.run(MOVE_MUTATIONS[type(args)], args, user=a.user)
+        print(f"{describe(a)} (mutation #{seq}, pending sync)")
+        return 0
+
+    return command
 
 
-def cmd_issue(client: EdgeClient, a: argparse.Namespace) -> int:
-    item_id, location_id = _item_location(client, a.item, a.location)
-    seq = client.run("inventory.issue", Issue(move_id=new_id(), item_id=item_id, location_id=location_id,
-                                              quantity=a.qty, occurred_at=_now(), reference=a.ref), user=a.user)
-    print(f"issued {a.qty} × {a.item} from {a.location} (mutation #{seq}, pending sync)")
-    return 0
+cmd_receive = _at_location(
+    lambda a, item, location: Receive(new_id(), item, location, a.qty, _now(), a.ref),
+    lambda a: f"received {a.qty} × {a.item} at {a.location}")
+cmd_issue = _at_location(
+    lambda a, item, location: Issue(new_id(), item, location, a.qty, _now(), a.ref),
+    lambda a: f"issued {a.qty} × {a.item} from {a.location}")
+cmd_adjust = _at_location(
+    lambda a, item, location: Adjust(new_id(), item, location, a.qty, _now(), a.reason),
+    lambda a: f"adjusted {a.item} at {a.location} by {a.qty}")
+cmd_count = _at_location(
+    lambda a, item, location: Count(new_id(), item, location, a.counted, _now()),
+    lambda a: f"counted {a.counted} × {a.item} at {a.location}")
 
 
 def cmd_transfer(client: EdgeClient, a: argparse.Namespace) -> int:
     item_id, source = _item_location(client, a.item, a.source)
     _, target = _item_location(client, a.item, a.target)
-    seq = client.run("inventory.transfer", Transfer(
-        transfer_id=new_id(), out_move_id=new_id(), in_move_id=new_id(), item_id=item_id, from_location_id=source,
-        to_location_id=target, quantity=a.qty, occurred_at=_now(), reference=a.ref), user=a.user)
-    print(f"moved {a.qty} × {a.item} from {a.source} to {a.target} (mutation #{seq})")
-    return 0
-
-
-def cmd_adjust(client: EdgeClient, a: argparse.Namespace) -> int:
-    item_id, location_id = _item_location(client, a.item, a.location)
-    seq = client.run("inventory.adjust", Adjust(move_id=new_id(), item_id=item_id, location_id=location_id,
-                                                quantity=a.qty, occurred_at=_now(), reason=a.reason), user=a.user)
-    print(f"adjusted {a.item} at {a.location} by {a.qty} (mutation #{seq})")
-    return 0
-
-
-def cmd_count(client: EdgeClient, a: argparse.Namespace) -> int:
-    item_id, location_id = _item_location(client, a.item, a.location)
-    seq = client.run("inventory.count", Count(move_id=new_id(), item_id=item_id, location_id=location_id,
-                                              counted_quantity=a.counted, occurred_at=_now()), user=a.user)
-    print(f"counted {a.counted} × {a.item} at {a.location} (mutation #{seq})")
+    seq = client.run("inventory.transfer", Transfer(new_id(), new_id(), new_id(), item_id, source, target, a.qty,
+                                                    _now(), a.ref), user=a.user)
+    print(f"moved {a.qty} × {a.item} from {a.source} to {a.target} (mutation #{seq}, pending sync)")
     return 0
 
 
 def cmd_reverse(client: EdgeClient, a: argparse.Namespace) -> int:
-    seq = client.run("inventory.reverse", Reverse(reversal_id=new_id(), move_id=a.move, occurred_at=_now(),
-                                                  reason=a.reason), user=a.user)
-    print(f"reversed move {a.move} (mutation #{seq})")
+    seq = client.run("inventory.reverse", Reverse(new_id(), a.move, _now(), a.reason), user=a.user)
+    print(f"reversed move {a.move} (mutation #{seq}, pending sync)")
     return 0
 
 

@@ -45,30 +45,6 @@ def test_receipt_on_one_device_reaches_the_other(server, world, make_edge):
     assert a.status().pending == 0
 
 
-def test_two_offline_issues_of_the_last_units_both_apply_and_raise_one_exception(server, world, make_edge):
-    a, b = make_edge("a"), make_edge("b")
-    receive(a, world, "10")
-    a.sync_once()
-    b.sync_once()
-    a.transport.online = b.transport.online = False
-    issue(a, world, "10")
-    issue(b, world, "10")
-    for edge in (a, b):
-        with pytest.raises(Unreachable):
-            edge.sync_once()
-        assert edge.status().pending == 1
-    a.transport.online = b.transport.online = True
-    for edge in (a, b, a):
-        edge.sync_once()
-    assert server_on_hand(server, world) == Decimal(-10)
-    assert edge_on_hand(a, world) == edge_on_hand(b, world) == Decimal(-10)
-    exceptions = server.get("/api/v1/inventory-exceptions").json()
-    assert len(exceptions) == 1
-    assert exceptions[0]["quantity"] == "-10" and exceptions[0]["status"] == "open"
-    assert {m["device_id"] for m in exceptions[0]["involved"]} <= {a.identity.device_id, b.identity.device_id}
-    assert len(replica_rows(a, "inventory_exceptions", "id")) == 1
-
-
 def test_lost_responses_and_repeated_pushes_apply_each_mutation_once(server, world, make_edge):
     a = make_edge("a")
     for _ in range(3):

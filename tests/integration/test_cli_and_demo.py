@@ -47,6 +47,13 @@ def test_a_clerk_works_a_device_from_the_command_line(tmp_path, capsys):
         assert "SKU-1" in jcerp("onhand") and "3" in jcerp("onhand")
         assert "inbox empty" in jcerp("inbox")
         assert Decimal(hq.get("/api/v1/on-hand").json()[0]["quantity"]) == 3
+        assert "moved 1" in jcerp("transfer", "--item", "SKU-1", "--from", "A-01", "--to", "A-02", "--qty", "1")
+        assert "adjusted SKU-1" in jcerp("adjust", "--item", "SKU-1", "--location", "A-01", "--qty", "-0.5",
+                                         "--reason", "破损")
+        assert "counted 4" in jcerp("count", "--item", "SKU-1", "--location", "A-02", "--counted", "4")
+        jcerp("sync")
+        quantities = {row["location_id"]: Decimal(row["quantity"]) for row in hq.get("/api/v1/on-hand").json()}
+        assert sorted(quantities.values()) == [Decimal("1.5"), Decimal(4)]
 
         # An operation on something the device does not know is refused with a message.
         assert main(["edge", "--home", home, "receive", "--item", "NOPE", "--location", "A-01", "--qty", "1"]) == 2

@@ -43,6 +43,11 @@ def test_the_wifi_drops_two_clerks_ship_the_last_ten_units_and_the_supervisor_re
     assert on_hand_at_hq(server, world) == Decimal(-10)
     [exception] = server.get("/api/v1/inventory-exceptions", params={"status": "open"}).json()
     assert Decimal(exception["quantity"]) == Decimal(-10)
+    involved = {(m["device_id"], m["seq"]) for m in exception["involved"]}
+    assert involved and {device for device, _ in involved} <= {zhang.identity.device_id, li.identity.device_id}
+    for tablet in (zhang, li):  # both tablets show the same stock as HQ
+        with tablet.engine.begin() as conn:
+            assert Decimal(conn.exec_driver_sql("SELECT quantity FROM on_hand").scalar()) == Decimal(-10)
 
     # The supervisor reviews it at HQ; the tablets see it closed after their next sync.
     reviewed = server.post(f"/api/v1/inventory-exceptions/{exception['id']}/review",
