@@ -12,17 +12,26 @@ its invariants without each module repeating them:
 - on a device, the pre-image of every touched row goes to the rebase journal first, so the
   optimistic effects of pending mutations can be undone before a server patch is applied;
 - deletes leave a tombstone on the server so devices learn of them on pull.
+
+Statements are built once per (table, columns) and reused with bound parameters, so a call
+costs an execution, not a statement construction and cache-key computation. On the server a
+push batch may share a ``RowCache`` of master rows (items, locations, warehouses...) between
+its mutations: every write to a master table through this context drops that table's entries,
+and the apply drops them all when a mutation rolls back, so a cached row is always the row the
+transaction would read.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import Any, Generic, Mapping, NoReturn, Protocol, TypeVar
 
 import msgspec
-from sqlalchemy import Connection, Table, and_, delete, insert, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from sync.errors import MutationRejected, OutOfScope
 from sync.registry import Registry
@@ -92,6 +101,61 @@ class WriteJournal(Protocol):
     def before_write(self, conn: Connection, spec: SyncSpec, key: tuple[Any, ...]) -> None: ...
 
 
+# Bound-parameter names for key columns; prefixed because UPDATE reserves the bare column names
+# for its SET clause.
+_KEY_PREFIX = "key__"
+
+
+@functools.lru_cache(maxsize=None)
+def _select_by(table: Table, names: tuple[str, ...]):
+    return select(table).where(*(table.c[name] == bindparam(_KEY_PREFIX + name) for name in names))
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_into(table: Table):
+    return insert(table)
+
+
+@functools.lru_cache(maxsize=None)
+def _insert_unless_key_exists(dialect: str, table: Table):
+    """INSERT that does nothing if the primary key exists (other constraints still raise)."""
+    keys = list(table.primary_key.columns)
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _update_by(table: Table, names: tuple[str, ...]):
+    return update(table).where(*(table.c[name] == bindparam(_KEY_PREFIX + name) for name in names))
+
+
+def _key_params(key: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {_KEY_PREFIX + name: key[name] for name in names}
+
+
+class RowCache:
+    """Master rows read during one server transaction, by (table, primary key).
+
+    Only valid while the transaction holds the clock row lock (no other writer can change
+    them) and while every write goes through a ``MutationContext`` that shares it.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, dict[tuple[Any, ...], Mapping[str, Any] | None]] = {}
+
+    def table(self, name: str) -> dict[tuple[Any, ...], Mapping[str, Any] | None]:
+        return self._rows.setdefault(name, {})
+
+    def forget(self, name: str) -> None:
+        self._rows.pop(name, None)
+
+    def clear(self) -> None:
+        self._rows.clear()
+
+
 @dataclass
 class MutationContext:
     conn: Connection
@@ -103,12 +167,30 @@ class MutationContext:
     journal: WriteJournal | None = None
     touched_scopes: set[str] = field(default_factory=set)
     conflicts: list[FieldConflict] = field(default_factory=list)
+    cache: RowCache | None = None
 
     # -- reads ---------------------------------------------------------------------------
 
     def get(self, table: Table, **key: Any) -> Mapping[str, Any] | None:
-        condition = and_(*(table.c[name] == value for name, value in key.items()))
-        return self.conn.execute(select(table).where(condition)).mappings().first()
+        names = tuple(key)
+        cached = self._cached_rows(table, names)
+        if cached is not None:
+            values = tuple(key.values())
+            if values in cached:
+                return cached[values]
+        row = self.conn.execute(_select_by(table, names), _key_params(key, names)).mappings().first()
+        if cached is not None:
+            cached[tuple(key.values())] = row
+        return row
+
+    def _cached_rows(self, table: Table, names: tuple[str, ...]) -> dict | None:
+        """The cache of ``table`` if its rows may be cached and ``names`` is its whole key."""
+        if self.cache is None:
+            return None
+        spec = self.registry.specs.get(table.name)
+        if spec is None or spec.kind is not SyncKind.MASTER or names != spec.key_columns:
+            return None
+        return self.cache.table(spec.name)
 
     # -- failure -------------------------------------------------------------------------
 
@@ -122,9 +204,18 @@ class MutationContext:
         """Append a ledger row; returns False (and writes nothing) if its id already exists."""
         spec = self._spec(table, SyncKind.LEDGER)
         key = self._key_of(spec, row)
-        if self.get(table, **dict(zip(spec.key_columns, key))) is not None:
-            return False
-        self._insert(spec, row, key)
+        statement = _insert_unless_key_exists(self.conn.dialect.name, spec.table)
+        if self.journal is not None or statement is None:
+            # On a device the journal must see the row's pre-image before any write.
+            if self.get(table, **dict(zip(spec.key_columns, key))) is not None:
+                return False
+            self._insert(spec, row, key)
+            return True
+        self._check_scope(spec, row)
+        row = {**row, VERSION_COLUMN: self.commit_version}
+        if self.conn.execute(statement, row).rowcount == 0:
+            return False  # the id is already recorded: this append happened before
+        self._touch(spec, row)
         return True
 
     def insert(self, table: Table, row: dict[str, Any]) -> None:
@@ -140,12 +231,20 @@ class MutationContext:
             row[FIELD_VERSIONS_COLUMN] = json.dumps(fields, sort_keys=True)
         self._insert(spec, row, self._key_of(spec, row))
 
-    def update(self, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
-        """Overwrite columns of a derived row (the engine's own bookkeeping rows included)."""
+    def update(
+        self, table: Table, key: Mapping[str, Any], values: Mapping[str, Any], *,
+        current: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Overwrite columns of a derived row (the engine's own bookkeeping rows included).
+
+        ``current`` is the row as the caller just read it in this transaction, which saves
+        reading it again; it must be the row at ``key``.
+        """
         spec = self.registry.spec(table.name)
         if spec.kind is SyncKind.LEDGER:
             raise TypeError(f"{table.name} is a ledger: append a reversal instead")
-        current = self._require(spec, key)
+        if current is None:
+            current = self._require(spec, key)
         self._check_scope(spec, current)
         self._write_update(spec, key, dict(values), current)
 
@@ -203,6 +302,7 @@ class MutationContext:
         key_tuple = tuple(key[column] for column in spec.key_columns)
         if self.journal is not None:
             self.journal.before_write(self.conn, spec, key_tuple)
+        self._forget(spec)
         self.conn.execute(delete(table).where(self._key_clause(spec, key)))
         if self.side is Side.SERVER:
             scope_value = current[spec.scope_column] if spec.scope_column else None
@@ -239,7 +339,7 @@ class MutationContext:
         return and_(*(spec.table.c[column] == key[column] for column in spec.key_columns))
 
     def _require(self, spec: SyncSpec, key: Mapping[str, Any]) -> Mapping[str, Any]:
-        row = self.conn.execute(select(spec.table).where(self._key_clause(spec, key))).mappings().first()
+        row = self.get(spec.table, **{column: key[column] for column in spec.key_columns})
         if row is None:
             self.reject("sync.row_missing", f"{spec.name} {dict(key)} does not exist", table=spec.name)
         return row
@@ -263,7 +363,8 @@ class MutationContext:
         if self.journal is not None:
             self.journal.before_write(self.conn, spec, key)
         row[VERSION_COLUMN] = self.commit_version
-        self.conn.execute(insert(spec.table).values(**row))
+        self._forget(spec)
+        self.conn.execute(_insert_into(spec.table), row)
         self._touch(spec, row)
 
     def _write_update(
@@ -276,8 +377,13 @@ class MutationContext:
         if self.journal is not None:
             self.journal.before_write(self.conn, spec, tuple(key[column] for column in spec.key_columns))
         values[VERSION_COLUMN] = self.commit_version
-        self.conn.execute(update(spec.table).where(self._key_clause(spec, key)).values(**values))
+        self._forget(spec)
+        self.conn.execute(_update_by(spec.table, spec.key_columns), {**values, **_key_params(key, spec.key_columns)})
         self._touch(spec, current)
+
+    def _forget(self, spec: SyncSpec) -> None:
+        if self.cache is not None:
+            self.cache.forget(spec.name)
 
     def _touch(self, spec: SyncSpec, row: Mapping[str, Any]) -> None:
         if spec.scope is ScopeKind.SHARED or spec.scope_column not in row:

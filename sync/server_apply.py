@@ -27,7 +27,7 @@ from sqlalchemy import Connection, insert, select, update
 from protocol.base import decode
 from protocol.push import MutationEnvelope, MutationResult, PushResponse
 from sync.builtin import sync_conflicts, sync_rejections
-from sync.context import Actor, FieldConflict, MutationContext, MutationRef, Side
+from sync.context import Actor, FieldConflict, MutationContext, MutationRef, RowCache, Side
 from sync.errors import InvalidArguments, MutationRejected, ProtocolError, SequenceGap, UnknownDevice
 from sync.ids import new_id
 from sync.registry import MutationDef, Registry
@@ -125,6 +125,7 @@ def apply_push(
     touched: set[str] = set()
     duplicates = [item.envelope.seq for item in batch if item.envelope.seq <= last]
     earlier = _earlier_outcomes(conn, device_id, duplicates)
+    cache = RowCache()  # master rows shared by the batch's mutations (see sync.context)
     for item in batch:
         envelope = item.envelope
         if envelope.seq <= last:
@@ -132,7 +133,7 @@ def apply_push(
             continue
         actor = Actor(device_id=device_id, site_id=device["site_id"], user=envelope.user)
         ref = MutationRef(device_id, envelope.seq, envelope.name, envelope.version, envelope.hlc)
-        ctx = MutationContext(conn, registry, Side.SERVER, actor, ref, commit_version=version)
+        ctx = MutationContext(conn, registry, Side.SERVER, actor, ref, commit_version=version, cache=cache)
         result = _apply_one(conn, ctx, item, now)
         if result.status == "applied":
             touched |= ctx.touched_scopes
@@ -191,6 +192,8 @@ def _apply_one(conn: Connection, ctx: MutationContext, item: DecodedMutation, no
         log.exception("mutation %s@%s seq %s failed", envelope.name, envelope.version, envelope.seq)
         code, message, details = "sync.handler_failed", f"the server could not apply this: {error}", {}
     ctx.touched_scopes.clear()
+    if ctx.cache is not None:
+        ctx.cache.clear()  # rows read after a rolled-back write may no longer be what the database holds
     conn.execute(
         insert(sync_rejections).values(
             id=new_id(),

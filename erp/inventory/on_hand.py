@@ -65,5 +65,5 @@ def apply_delta(
     if current is None:
         ctx.insert(on_hand, {**key, "site_id": location["site_id"], "quantity": after})
     else:
-        ctx.update(on_hand, key, {"quantity": after})
+        ctx.update(on_hand, key, {"quantity": after}, current=current)
     return after
