@@ -30,8 +30,9 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Mapping, NoReturn, Protocol, TypeVar
 
 import msgspec
-from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Integer, String, Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.types import TypeDecorator
 
 from sync.errors import MutationRejected, OutOfScope
 from sync.registry import Registry
@@ -137,13 +138,17 @@ def _key_params(key: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any
 
 
 class RowCache:
-    """Master rows read during one server transaction, by (table, primary key).
+    """Rows read or written during one server transaction, by (table, primary key).
 
-    Only valid while the transaction holds the clock row lock (no other writer can change
-    them) and while every write goes through a ``MutationContext`` that shares it.
+    Master rows are dropped table-wide on any write to their table. Derived rows (on_hand...)
+    are kept up to date by the writes themselves (``update``), as the database would return
+    them. Only valid while the transaction holds the clock row lock (no other writer can
+    change them) and while every write to a cached table goes through a ``MutationContext``
+    sharing this cache; tables written otherwise are named in ``uncached``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, uncached: frozenset[str] = frozenset()) -> None:
+        self.uncached = uncached
         self._rows: dict[str, dict[tuple[Any, ...], Mapping[str, Any] | None]] = {}
 
     def table(self, name: str) -> dict[tuple[Any, ...], Mapping[str, Any] | None]:
@@ -154,6 +159,19 @@ class RowCache:
 
     def clear(self) -> None:
         self._rows.clear()
+
+
+def _as_read(table: Table, values: Mapping[str, Any], dialect: Any) -> dict[str, Any] | None:
+    """``values`` as reading them back would return them; None if a type makes that unsure."""
+    out = {}
+    for name, value in values.items():
+        column_type = table.c[name].type
+        if isinstance(column_type, TypeDecorator):
+            value = column_type.process_result_value(column_type.process_bind_param(value, dialect), dialect)
+        elif not isinstance(column_type, (String, Integer)) or isinstance(value, bool):
+            return None
+        out[name] = value
+    return out
 
 
 @dataclass
@@ -188,7 +206,7 @@ class MutationContext:
         if self.cache is None:
             return None
         spec = self.registry.specs.get(table.name)
-        if spec is None or spec.kind is not SyncKind.MASTER or names != spec.key_columns:
+        if spec is None or spec.kind is SyncKind.LEDGER or names != spec.key_columns or spec.name in self.cache.uncached:
             return None
         return self.cache.table(spec.name)
 
@@ -302,7 +320,7 @@ class MutationContext:
         key_tuple = tuple(key[column] for column in spec.key_columns)
         if self.journal is not None:
             self.journal.before_write(self.conn, spec, key_tuple)
-        self._forget(spec)
+        self._forget(spec, key_tuple)
         self.conn.execute(delete(table).where(self._key_clause(spec, key)))
         if self.side is Side.SERVER:
             scope_value = current[spec.scope_column] if spec.scope_column else None
@@ -363,7 +381,7 @@ class MutationContext:
         if self.journal is not None:
             self.journal.before_write(self.conn, spec, key)
         row[VERSION_COLUMN] = self.commit_version
-        self._forget(spec)
+        self._forget(spec, key)
         self.conn.execute(_insert_into(spec.table), row)
         self._touch(spec, row)
 
@@ -377,13 +395,23 @@ class MutationContext:
         if self.journal is not None:
             self.journal.before_write(self.conn, spec, tuple(key[column] for column in spec.key_columns))
         values[VERSION_COLUMN] = self.commit_version
-        self._forget(spec)
+        key_tuple = tuple(key[column] for column in spec.key_columns)
+        self._forget(spec, key_tuple)
         self.conn.execute(_update_by(spec.table, spec.key_columns), {**values, **_key_params(key, spec.key_columns)})
+        if self.cache is not None and spec.kind is SyncKind.DERIVED and spec.name not in self.cache.uncached:
+            written = _as_read(spec.table, values, self.conn.dialect)
+            if written is not None and current is not None and len(current) == len(spec.table.c):
+                self.cache.table(spec.name)[key_tuple] = {**current, **written}
         self._touch(spec, current)
 
-    def _forget(self, spec: SyncSpec) -> None:
-        if self.cache is not None:
+    def _forget(self, spec: SyncSpec, key: tuple[Any, ...]) -> None:
+        """Drop cached rows a write to ``key`` may change: the row, or the whole master table."""
+        if self.cache is None:
+            return
+        if spec.kind is SyncKind.MASTER:
             self.cache.forget(spec.name)
+        else:
+            self.cache.table(spec.name).pop(key, None)
 
     def _touch(self, spec: SyncSpec, row: Mapping[str, Any]) -> None:
         if spec.scope is ScopeKind.SHARED or spec.scope_column not in row:

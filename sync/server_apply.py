@@ -7,8 +7,11 @@ Invariants kept here:
 - One push batch is one transaction. It first advances ``sync_clock`` (whose row lock orders
   commits), then locks the device row and re-reads ``last_applied_seq``; so two workers racing
   the same batch apply each mutation once, and the second sees the first's result.
-- Each mutation runs in a savepoint: a rejection rolls back only that mutation's writes, is
-  stored (``sync_rejections``) and counts as processed, so it never blocks later mutations.
+- A rejection rolls back only that mutation's writes, is stored (``sync_rejections``) and
+  counts as processed, so it never blocks later mutations. The outcome is exactly that of a
+  savepoint per mutation; consecutive mutations share one savepoint, and a run that meets a
+  failure is rolled back and replayed with the failing mutation in a savepoint of its own
+  (``_apply_in_order``), which saves two statements per mutation in the common case.
 - ``last_applied_seq`` advances in the same transaction as the effects it acknowledges.
 - Every processed (device, seq) gets one ``sync_mutation_log`` row; its primary key makes a
   second application impossible even if the checks above had a hole.
@@ -19,7 +22,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 import msgspec
 from sqlalchemy import Connection, insert, select, update
@@ -125,20 +128,28 @@ def apply_push(
     touched: set[str] = set()
     duplicates = [item.envelope.seq for item in batch if item.envelope.seq <= last]
     earlier = _earlier_outcomes(conn, device_id, duplicates)
-    cache = RowCache()  # master rows shared by the batch's mutations (see sync.context)
+    # Rows shared by the batch's mutations (see sync.context); rejections and conflicts are
+    # written here, outside any context, so they are never cached.
+    cache = RowCache(uncached=frozenset({sync_rejections.name, sync_conflicts.name}))
+    fresh = [item for item in batch if item.envelope.seq > last]
     for item in batch:
+        if item.envelope.seq <= last:
+            results.append(MutationResult(seq=item.envelope.seq, status="duplicate", code=earlier.get(item.envelope.seq)))
+
+    def context(item: DecodedMutation) -> MutationContext:
         envelope = item.envelope
-        if envelope.seq <= last:
-            results.append(MutationResult(seq=envelope.seq, status="duplicate", code=earlier.get(envelope.seq)))
-            continue
         actor = Actor(device_id=device_id, site_id=device["site_id"], user=envelope.user)
         ref = MutationRef(device_id, envelope.seq, envelope.name, envelope.version, envelope.hlc)
-        ctx = MutationContext(conn, registry, Side.SERVER, actor, ref, commit_version=version, cache=cache)
-        result = _apply_one(conn, ctx, item, now)
+        return MutationContext(conn, registry, Side.SERVER, actor, ref, commit_version=version, cache=cache)
+
+    def applied(item: DecodedMutation, ctx: MutationContext) -> None:
+        record_conflicts(conn, ctx.conflicts, device_id=device_id, site_id=device["site_id"],
+                         seq=item.envelope.seq, version=version, now=now)
+
+    for item, result, ctx in _apply_in_order(conn, fresh, context, applied, cache, now):
+        envelope = item.envelope
         if result.status == "applied":
             touched |= ctx.touched_scopes
-            record_conflicts(conn, ctx.conflicts, device_id=device_id, site_id=device["site_id"],
-                             seq=envelope.seq, version=version, now=now)
         results.append(result)
         log_rows.append(
             {
@@ -175,6 +186,60 @@ def _earlier_outcomes(conn: Connection, device_id: str, seqs: list[int]) -> dict
         )
     )
     return {row.seq: row.code for row in rows}
+
+
+def _apply_in_order(
+    conn: Connection,
+    items: list[DecodedMutation],
+    context: Callable[[DecodedMutation], MutationContext],
+    applied: Callable[[DecodedMutation, MutationContext], None],
+    cache: RowCache,
+    now: datetime,
+) -> list[tuple[DecodedMutation, MutationResult, MutationContext]]:
+    """Run ``items`` in order, each on the effects of those applied before it; a rejected one
+    leaves no write behind, and its rejection is stored.
+
+    The result is the one a savepoint per mutation gives; the way there is cheaper. A run of
+    mutations shares one savepoint. If one of them raises, the run's savepoint rolls back
+    (nothing of the run remains, the cached rows are dropped), that mutation is marked to run
+    in a savepoint of its own (``_apply_one``), and the run starts again from its first
+    mutation, ending right after the marked one. Handlers are deterministic functions of the
+    database state, so the mutations before the marked one apply again as they did; should
+    one raise anyway, it is marked too. Each mutation thus runs at most a few times, and only
+    the last run's writes and contexts are kept.
+    """
+    done: list[tuple[DecodedMutation, MutationResult, MutationContext]] = []
+    isolated: set[int] = set()
+    start = 0
+    while start < len(items):
+        run = conn.begin_nested()
+        outcomes: list[tuple[DecodedMutation, MutationResult, MutationContext]] = []
+        failed = False
+        for index in range(start, len(items)):
+            item = items[index]
+            ctx = context(item)
+            if index in isolated:
+                result = _apply_one(conn, ctx, item, now)
+                if result.status == "applied":
+                    applied(item, ctx)
+                outcomes.append((item, result, ctx))
+                break  # end the run here, so a later failure never repeats this one
+            try:
+                item.definition.handler(ctx, item.args)
+                applied(item, ctx)
+            except Exception:  # decided again below, in a savepoint of its own
+                isolated.add(index)
+                failed = True
+                break
+            outcomes.append((item, MutationResult(seq=item.envelope.seq, status="applied"), ctx))
+        if failed:
+            run.rollback()
+            cache.clear()
+            continue
+        run.commit()
+        done.extend(outcomes)
+        start += len(outcomes)
+    return done
 
 
 def _apply_one(conn: Connection, ctx: MutationContext, item: DecodedMutation, now: datetime) -> MutationResult:
