@@ -9,16 +9,21 @@ Invariants:
   ``cursor < _version <= page cursor``. Pages end on version boundaries, so a commit is never
   split across pages and the device is consistent after each page.
 - Pull cost grows with the rows changed: each query is a range scan on ``_version``
-  (``(site_id, _version)`` for site-scoped tables), never a scan of the table.
+  (``(site_id, _version)`` for site-scoped tables), never a scan of the table; a table with
+  nothing in the page's range costs one index probe. Bootstrap chunks read a site in key order
+  through ``(site_id, key)`` indexes.
+
+Statements are built once per (table, dialect, shape) with bound parameters and reused.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Text, and_, cast, func, or_, select, true, tuple_, type_coerce
+from sqlalchemy import Connection, Text, and_, bindparam, cast, func, or_, select, true, tuple_, type_coerce
 from sqlalchemy.types import NullType
 
 from protocol.bootstrap import BootstrapChunk, BootstrapPosition
@@ -66,9 +71,33 @@ def _wire_columns(spec: SyncSpec, dialect: str) -> list[Any]:
     return columns
 
 
-def _where(spec: SyncSpec, scope: DeviceScope, *conditions: Any):
-    scope_clause = _scope_clause(spec, scope)
-    return and_(true(), *conditions, *([scope_clause] if scope_clause is not None else []))
+def _scope_param(spec: SyncSpec, scope: DeviceScope) -> dict[str, Any]:
+    if spec.scope is ScopeKind.SHARED:
+        return {}
+    return {"scope": scope.site_id if spec.scope is ScopeKind.SITE else scope.device_id}
+
+
+def _scoped(spec: SyncSpec, *conditions: Any):
+    """``conditions`` plus the scope condition, with the scope value as parameter ``scope``."""
+    if spec.scope is not ScopeKind.SHARED:
+        conditions = (*conditions, spec.table.c[spec.scope_column] == bindparam("scope"))
+    return and_(true(), *conditions)
+
+
+def _in_range(spec: SyncSpec):
+    version = spec.table.c[VERSION_COLUMN]
+    return version > bindparam("cursor"), version <= bindparam("upper")
+
+
+@functools.lru_cache(maxsize=256)
+def _versions_query(spec: SyncSpec, limit: int):
+    version = spec.table.c[VERSION_COLUMN]
+    return select(version).where(_scoped(spec, *_in_range(spec))).order_by(version).limit(limit)
+
+
+@functools.lru_cache(maxsize=None)
+def _changed_rows_query(spec: SyncSpec, dialect: str):
+    return select(*_wire_columns(spec, dialect)).where(_scoped(spec, *_in_range(spec)))
 
 
 def read_pull_page(
@@ -84,14 +113,11 @@ def read_pull_page(
     specs = visible_specs(registry, scope)
     if cursor >= snapshot:
         return [], snapshot, False
-    upper = _page_upper(conn, specs, scope, cursor, snapshot, limit)
+    upper, changed = _page_upper(conn, specs, scope, cursor, snapshot, limit)
     patches: list[TablePatch] = []
-    for spec in specs:
-        version = spec.table.c[VERSION_COLUMN]
-        rows = conn.execute(
-            select(*_wire_columns(spec, conn.dialect.name)).where(
-                _where(spec, scope, version > cursor, version <= upper))
-        ).all()
+    for spec in changed:  # tables without a version in (cursor, snapshot] have nothing to send
+        params = {"cursor": cursor, "upper": upper, **_scope_param(spec, scope)}
+        rows = conn.execute(_changed_rows_query(spec, conn.dialect.name), params).all()
         if rows:
             patches.append(TablePatch(table=spec.name, columns=list(spec.data_columns), rows=[list(r) for r in rows]))
     deletes = _read_tombstones(conn, specs, scope, cursor, upper)
@@ -104,21 +130,23 @@ def read_pull_page(
 
 
 def _page_upper(conn: Connection, specs: list[SyncSpec], scope: DeviceScope, cursor: int, snapshot: int,
-                limit: int) -> int:
-    """The highest version whose changes, with all before it, fit ``limit`` rows in total."""
+                limit: int) -> tuple[int, list[SyncSpec]]:
+    """The highest version whose changes, with all before it, fit ``limit`` rows in total;
+    and the tables with changes in (cursor, snapshot], in the given order."""
     versions: list[int] = []
+    changed: list[SyncSpec] = []
     for spec in specs:
-        version = spec.table.c[VERSION_COLUMN]
-        versions.extend(conn.execute(
-            select(version).where(_where(spec, scope, version > cursor, version <= snapshot))
-            .order_by(version).limit(limit + 1)
-        ).scalars())
+        params = {"cursor": cursor, "upper": snapshot, **_scope_param(spec, scope)}
+        found = conn.execute(_versions_query(spec, limit + 1), params).scalars().all()
+        if found:
+            changed.append(spec)
+            versions.extend(found)
     if len(versions) <= limit:
-        return snapshot
+        return snapshot, changed
     versions.sort()
     beyond = versions[limit]  # the first version that does not fit
     # A commit is never split: stop before it, or send it whole if it alone exceeds the limit.
-    return beyond - 1 if beyond - 1 > cursor else beyond
+    return (beyond - 1 if beyond - 1 > cursor else beyond), changed
 
 
 def last_applied_as_of(conn: Connection, device_id: str, version: int | None) -> int:
@@ -178,14 +206,11 @@ def read_bootstrap_chunk(
     table_index, after_key = position.table_index, position.after_key
     while table_index < len(specs):
         spec = specs[table_index]
-        keys = [spec.table.c[name] for name in spec.key_columns]
-        conditions = []
+        params = _scope_param(spec, scope)
         if after_key is not None:
-            key_expr = keys[0] if len(keys) == 1 else tuple_(*keys)
-            key_value = after_key[0] if len(keys) == 1 else tuple_(*after_key)
-            conditions.append(key_expr > key_value)
-        query = select(*_wire_columns(spec, conn.dialect.name)).where(_where(spec, scope, *conditions)).order_by(*keys).limit(chunk_rows)
-        rows = [list(row) for row in conn.execute(query)]
+            params.update({f"after_{i}": value for i, value in enumerate(after_key)})
+        query = _chunk_query(spec, conn.dialect.name, after_key is not None, chunk_rows)
+        rows = [list(row) for row in conn.execute(query, params)]
         if rows:
             key_positions = [spec.data_columns.index(name) for name in spec.key_columns]
             last_key = [rows[-1][i] for i in key_positions]
@@ -201,3 +226,12 @@ def read_bootstrap_chunk(
     return None
 
 
+@functools.lru_cache(maxsize=256)
+def _chunk_query(spec: SyncSpec, dialect: str, after: bool, chunk_rows: int):
+    """Rows of ``spec`` in the scope, in key order, after the key ``after_0, after_1...``."""
+    keys = [spec.table.c[name] for name in spec.key_columns]
+    conditions = []
+    if after:
+        bounds = [bindparam(f"after_{i}", type_=key.type) for i, key in enumerate(keys)]
+        conditions.append(keys[0] > bounds[0] if len(keys) == 1 else tuple_(*keys) > tuple_(*bounds))
+    return select(*_wire_columns(spec, dialect)).where(_scoped(spec, *conditions)).order_by(*keys).limit(chunk_rows)

@@ -42,6 +42,7 @@ inventory_exceptions = Table(
     Column("review_note", Text),
     version_column(),
     Index("ix_inventory_exceptions_site_version", "site_id", "_version"),
+    Index("ix_inventory_exceptions_site_key", "site_id", "id"),  # bootstrap reads a site in key order
 )
 
 TRANSITIONS = {"open": frozenset({"reviewed"}), "reviewed": frozenset()}

@@ -30,6 +30,7 @@ on_hand = Table(
     Column("quantity", DecimalType, nullable=False),
     version_column(),
     Index("ix_on_hand_site_version", "site_id", "_version"),
+    Index("ix_on_hand_site_key", "site_id", "item_id", "location_id"),  # bootstrap reads a site in key order
 )
 
 

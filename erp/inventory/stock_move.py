@@ -52,6 +52,7 @@ stock_moves = Table(
     Column("user_name", String(120)),
     version_column(),
     Index("ix_stock_moves_site_version", "site_id", "_version"),
+    Index("ix_stock_moves_site_key", "site_id", "id"),  # bootstrap reads a site in key order
     Index("ix_stock_moves_item_location", "item_id", "location_id"),
     Index("ix_stock_moves_occurred_at", "occurred_at"),
 )
