@@ -23,7 +23,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Text, and_, bindparam, cast, func, or_, select, true, tuple_, type_coerce
+from sqlalchemy import (
+    Connection, Integer, Text, and_, bindparam, cast, func, literal, or_, select, true, tuple_, type_coerce, union_all,
+)
 from sqlalchemy.types import NullType
 
 from protocol.bootstrap import BootstrapChunk, BootstrapPosition
@@ -72,15 +74,14 @@ def _wire_columns(spec: SyncSpec, dialect: str) -> list[Any]:
 
 
 def _scope_param(spec: SyncSpec, scope: DeviceScope) -> dict[str, Any]:
-    if spec.scope is ScopeKind.SHARED:
-        return {}
-    return {"scope": scope.site_id if spec.scope is ScopeKind.SITE else scope.device_id}
+    return {"site": scope.site_id, "device": scope.device_id}
 
 
 def _scoped(spec: SyncSpec, *conditions: Any):
-    """``conditions`` plus the scope condition, with the scope value as parameter ``scope``."""
+    """``conditions`` plus the scope condition, on the parameter ``site`` or ``device``."""
     if spec.scope is not ScopeKind.SHARED:
-        conditions = (*conditions, spec.table.c[spec.scope_column] == bindparam("scope"))
+        name = "site" if spec.scope is ScopeKind.SITE else "device"
+        conditions = (*conditions, spec.table.c[spec.scope_column] == bindparam(name))
     return and_(true(), *conditions)
 
 
@@ -89,10 +90,17 @@ def _in_range(spec: SyncSpec):
     return version > bindparam("cursor"), version <= bindparam("upper")
 
 
-@functools.lru_cache(maxsize=256)
-def _versions_query(spec: SyncSpec, limit: int):
-    version = spec.table.c[VERSION_COLUMN]
-    return select(version).where(_scoped(spec, *_in_range(spec))).order_by(version).limit(limit)
+@functools.lru_cache(maxsize=64)
+def _versions_query(specs: tuple[SyncSpec, ...], limit: int):
+    """(table index, version) of the first ``limit`` changes of each table, in one statement,
+    so a pull probes every table in one round trip."""
+    parts = []
+    for index, spec in enumerate(specs):
+        version = spec.table.c[VERSION_COLUMN]
+        first = (select(version.label("version")).where(_scoped(spec, *_in_range(spec)))
+                 .order_by(version).limit(limit).subquery(f"t{index}"))
+        parts.append(select(literal(index, Integer).label("table_index"), first.c.version))
+    return union_all(*parts)
 
 
 @functools.lru_cache(maxsize=None)
@@ -133,14 +141,11 @@ def _page_upper(conn: Connection, specs: list[SyncSpec], scope: DeviceScope, cur
                 limit: int) -> tuple[int, list[SyncSpec]]:
     """The highest version whose changes, with all before it, fit ``limit`` rows in total;
     and the tables with changes in (cursor, snapshot], in the given order."""
-    versions: list[int] = []
-    changed: list[SyncSpec] = []
-    for spec in specs:
-        params = {"cursor": cursor, "upper": snapshot, **_scope_param(spec, scope)}
-        found = conn.execute(_versions_query(spec, limit + 1), params).scalars().all()
-        if found:
-            changed.append(spec)
-            versions.extend(found)
+    params = {"cursor": cursor, "upper": snapshot, "site": scope.site_id, "device": scope.device_id}
+    probe = conn.execute(_versions_query(tuple(specs), limit + 1), params).all()
+    versions = [row.version for row in probe]
+    indexes = {row.table_index for row in probe}
+    changed = [spec for index, spec in enumerate(specs) if index in indexes]
     if len(versions) <= limit:
         return snapshot, changed
     versions.sort()
