@@ -1,0 +1,129 @@
+"""Shared pieces of the HTTP fuzz tests: one in-process server per test module on a SQLite
+file, an HQ world and an enrolled device, and the check every fuzzed request must pass.
+
+The check: the status is below 500; an error (status >= 400) is a problem detail
+(``application/problem+json``) with a ``code``; and an error leaves the server's state exactly
+as it was. The state is every row of every table of the database file (the sync clock, the
+devices' ``last_applied_seq`` and ``last_seen_at``, rejections, moves, on-hand, master data)
+plus what the HQ API reports for movements, on-hand, devices and rejections.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterator
+
+import msgspec
+import pytest
+from litestar.testing import TestClient
+
+from erp.inventory.stock_move import Receive
+from protocol import PROTOCOL_VERSION
+from protocol.base import encode
+from protocol.push import MutationEnvelope, PushRequest
+from server.app import create_app
+from sync.ids import new_id
+from sync.schema import SCHEMA_VERSION
+from tests.support import World, build_world, now
+
+API_STATE = ("/api/v1/movements?limit=1000", "/api/v1/on-hand", "/api/v1/devices", "/api/v1/rejections")
+
+
+@dataclass
+class FuzzEnv:
+    client: TestClient
+    world: World
+    db_path: Path
+    device_id: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token}"}
+
+    def receive_args(self, quantity: str = "1") -> dict[str, Any]:
+        return receive_args(self.world, quantity)
+
+    def last_applied_seq(self) -> int:
+        devices = {d["id"]: d for d in self.client.get("/api/v1/devices").json()}
+        return devices[self.device_id]["last_applied_seq"]
+
+    def db_state(self) -> dict[str, list[str]]:
+        connection = sqlite3.connect(self.db_path)
+        try:
+            tables = [row[0] for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+            return {table: sorted(repr(row) for row in connection.execute(f'SELECT * FROM "{table}"'))
+                    for table in tables}
+        finally:
+            connection.close()
+
+    def state(self) -> dict[str, Any]:
+        snapshot: dict[str, Any] = {"db": self.db_state()}
+        for path in API_STATE:
+            response = self.client.get(path)
+            assert response.status_code == 200, response.text
+            snapshot[path] = response.json()
+        return snapshot
+
+    def request(self, method: str, path: str, **kwargs: Any):
+        """Send one request and apply the fuzz check; returns the response."""
+        before = self.state()
+        try:
+            response = self.client.request(method, path, **kwargs)
+        except Exception as error:  # the app raised out of the response (e.g. inside a stream)
+            pytest.fail(f"{method} {path} raised {error!r} instead of answering")
+        assert_answer(response)
+        if response.status_code >= 400:
+            after = self.state()
+            changed = [key for key in before if before[key] != after[key]]
+            changed += [f"db table {t}" for t in before["db"] if before["db"][t] != after["db"].get(t)]
+            assert before == after, f"refused request ({response.status_code}) changed state: {changed}"
+        return response
+
+
+def assert_answer(response) -> None:
+    assert response.status_code < 500, f"{response.status_code}: {response.text[:500]}"
+    if response.status_code >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+        body = response.json()
+        assert isinstance(body, dict), body
+        assert isinstance(body.get("code"), str) and body["code"], body
+        assert body.get("status") == response.status_code, body
+        assert body.get("type") == f"urn:jcerp:error:{body['code']}", body
+
+
+def receive_args(world: World, quantity: str = "1") -> dict[str, Any]:
+    return {"move_id": new_id(), "item_id": world.item, "location_id": world.location, "quantity": quantity,
+            "occurred_at": "2026-11-24T08:00:00Z", "reference": "PO-1"}
+
+
+@pytest.fixture(scope="module")
+def fuzz_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzEnv]:
+    db_path = tmp_path_factory.mktemp("fuzz") / "server.db"
+    with TestClient(create_app(f"sqlite+aiosqlite:///{db_path}")) as client:
+        world = build_world(client)
+        enrolled = client.post("/sync/v1/enroll", json={
+            "type": "enroll", "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION,
+            "site_id": world.site, "device_name": "fuzz"})
+        assert enrolled.status_code == 200, enrolled.text
+        env = FuzzEnv(client, world, db_path, enrolled.json()["device_id"], enrolled.json()["token"])
+        # Some state to protect: an applied receipt and a stored rejection.
+        good = Receive(move_id=new_id(), item_id=world.item, location_id=world.location,
+                       quantity=Decimal("5"), occurred_at=now())
+        bad = Receive(move_id=new_id(), item_id=world.item, location_id=world.location,
+                      quantity=Decimal("0"), occurred_at=now())
+        body = encode(PushRequest(protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION,
+                                  device_id=env.device_id, mutations=[
+                                      MutationEnvelope(seq=1, name="inventory.receive", version=1,
+                                                       args=msgspec.Raw(encode(good)), hlc="000000000000001-00000-x"),
+                                      MutationEnvelope(seq=2, name="inventory.receive", version=1,
+                                                       args=msgspec.Raw(encode(bad)), hlc="000000000000002-00000-x"),
+                                  ]))
+        pushed = client.post("/sync/v1/push", content=body,
+                             headers={"content-type": "application/msgpack", **env.auth})
+        assert pushed.status_code == 200, pushed.text
+        yield env
