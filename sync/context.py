@@ -107,14 +107,21 @@ class WriteJournal(Protocol):
 _KEY_PREFIX = "key__"
 
 
+# Marks statements that read or insert single rows by key. They never need the updates a
+# RowCache holds back: a held row is always served from the cache, never read, and it exists,
+# so inserting its key fails with or without them (see RowCache).
+BY_KEY = "jcerp_by_key"
+
+
 @functools.lru_cache(maxsize=None)
 def _select_by(table: Table, names: tuple[str, ...]):
-    return select(table).where(*(table.c[name] == bindparam(_KEY_PREFIX + name) for name in names))
+    query = select(table).where(*(table.c[name] == bindparam(_KEY_PREFIX + name) for name in names))
+    return query.execution_options(**{BY_KEY: True})
 
 
 @functools.lru_cache(maxsize=None)
 def _insert_into(table: Table):
-    return insert(table)
+    return insert(table).execution_options(**{BY_KEY: True})
 
 
 @functools.lru_cache(maxsize=None)
@@ -122,9 +129,9 @@ def _insert_unless_key_exists(dialect: str, table: Table):
     """INSERT that does nothing if the primary key exists (other constraints still raise)."""
     keys = list(table.primary_key.columns)
     if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=keys).execution_options(**{BY_KEY: True})
     if dialect == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=keys).execution_options(**{BY_KEY: True})
     return None
 
 
@@ -142,14 +149,21 @@ class RowCache:
 
     Master rows are dropped table-wide on any write to their table. Derived rows (on_hand...)
     are kept up to date by the writes themselves (``update``), as the database would return
-    them. Only valid while the transaction holds the clock row lock (no other writer can
-    change them) and while every write to a cached table goes through a ``MutationContext``
-    sharing this cache; tables written otherwise are named in ``uncached``.
+    them, and their updates are written behind: held here, merged per row, and executed
+    together by ``flush``, which the apply runs before any statement on the connection other
+    than the context's own reads and inserts by key (``BY_KEY``), so no other query, no
+    savepoint release and no commit can see the table without them. Only valid
+    while the transaction holds the clock row lock (no other writer can change the rows) and
+    while every write to a cached table goes through a ``MutationContext`` sharing this
+    cache; tables written otherwise are named in ``uncached``. ``clear`` forgets everything,
+    pending updates included: call it before rolling back.
     """
 
     def __init__(self, uncached: frozenset[str] = frozenset()) -> None:
         self.uncached = uncached
         self._rows: dict[str, dict[tuple[Any, ...], Mapping[str, Any] | None]] = {}
+        self._pending: dict[tuple[str, tuple[Any, ...]], tuple[SyncSpec, dict[str, Any]]] = {}
+        self._flushing = False
 
     def table(self, name: str) -> dict[tuple[Any, ...], Mapping[str, Any] | None]:
         return self._rows.setdefault(name, {})
@@ -159,6 +173,36 @@ class RowCache:
 
     def clear(self) -> None:
         self._rows.clear()
+        self._pending.clear()
+
+    def write_behind(self, spec: SyncSpec, key: tuple[Any, ...], values: Mapping[str, Any]) -> None:
+        held = self._pending.get((spec.name, key))
+        if held is None:
+            self._pending[(spec.name, key)] = (spec, dict(values))
+        else:
+            held[1].update(values)
+
+    def flush(self, conn: Connection) -> None:
+        """Execute the held updates: one executemany per (table, set of columns)."""
+        if not self._pending or self._flushing:
+            return
+        self._flushing = True
+        try:
+            groups: dict[tuple[SyncSpec, tuple[str, ...]], list[dict[str, Any]]] = {}
+            for (_name, key), (spec, values) in self._pending.items():
+                names = _key_columns(spec)
+                params = {**values, **{_KEY_PREFIX + name: value for name, value in zip(names, key)}}
+                groups.setdefault((spec, tuple(sorted(values))), []).append(params)
+            self._pending.clear()
+            for (spec, _columns), rows in groups.items():
+                conn.execute(_update_by(spec.table, _key_columns(spec)), rows)
+        finally:
+            self._flushing = False
+
+
+@functools.lru_cache(maxsize=None)
+def _key_columns(spec: SyncSpec) -> tuple[str, ...]:
+    return spec.key_columns
 
 
 def _as_read(table: Table, values: Mapping[str, Any], dialect: Any) -> dict[str, Any] | None:
@@ -206,7 +250,7 @@ class MutationContext:
         if self.cache is None:
             return None
         spec = self.registry.specs.get(table.name)
-        if spec is None or spec.kind is SyncKind.LEDGER or names != spec.key_columns or spec.name in self.cache.uncached:
+        if spec is None or spec.kind is SyncKind.LEDGER or names != _key_columns(spec) or spec.name in self.cache.uncached:
             return None
         return self.cache.table(spec.name)
 
@@ -395,13 +439,17 @@ class MutationContext:
         if self.journal is not None:
             self.journal.before_write(self.conn, spec, tuple(key[column] for column in spec.key_columns))
         values[VERSION_COLUMN] = self.commit_version
-        key_tuple = tuple(key[column] for column in spec.key_columns)
-        self._forget(spec, key_tuple)
-        self.conn.execute(_update_by(spec.table, spec.key_columns), {**values, **_key_params(key, spec.key_columns)})
+        key_columns = _key_columns(spec)
+        key_tuple = tuple(key[column] for column in key_columns)
         if self.cache is not None and spec.kind is SyncKind.DERIVED and spec.name not in self.cache.uncached:
             written = _as_read(spec.table, values, self.conn.dialect)
             if written is not None and current is not None and len(current) == len(spec.table.c):
                 self.cache.table(spec.name)[key_tuple] = {**current, **written}
+                self.cache.write_behind(spec, key_tuple, values)
+                self._touch(spec, current)
+                return
+        self._forget(spec, key_tuple)
+        self.conn.execute(_update_by(spec.table, key_columns), {**values, **_key_params(key, key_columns)})
         self._touch(spec, current)
 
     def _forget(self, spec: SyncSpec, key: tuple[Any, ...]) -> None:

@@ -25,12 +25,12 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 
 import msgspec
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, event, insert, select, update
 
 from protocol.base import decode
 from protocol.push import MutationEnvelope, MutationResult, PushResponse
 from sync.builtin import sync_conflicts, sync_rejections
-from sync.context import Actor, FieldConflict, MutationContext, MutationRef, RowCache, Side
+from sync.context import BY_KEY, Actor, FieldConflict, MutationContext, MutationRef, RowCache, Side
 from sync.errors import InvalidArguments, MutationRejected, ProtocolError, SequenceGap, UnknownDevice
 from sync.ids import new_id
 from sync.registry import MutationDef, Registry
@@ -208,6 +208,29 @@ def _apply_in_order(
     one raise anyway, it is marked too. Each mutation thus runs at most a few times, and only
     the last run's writes and contexts are kept.
     """
+    # Updates the cache holds back are written before any statement that might see their
+    # rows runs (sync.context.RowCache).
+    def flush(_conn: Any, _statement: Any, _multiparams: Any, _params: Any, options: Any) -> None:
+        if not options.get(BY_KEY):
+            cache.flush(conn)
+
+    event.listen(conn, "before_execute", flush)
+    try:
+        done = _runs(conn, items, context, applied, cache, now)
+        cache.flush(conn)
+    finally:
+        event.remove(conn, "before_execute", flush)
+    return done
+
+
+def _runs(
+    conn: Connection,
+    items: list[DecodedMutation],
+    context: Callable[[DecodedMutation], MutationContext],
+    applied: Callable[[DecodedMutation, MutationContext], None],
+    cache: RowCache,
+    now: datetime,
+) -> list[tuple[DecodedMutation, MutationResult, MutationContext]]:
     done: list[tuple[DecodedMutation, MutationResult, MutationContext]] = []
     isolated: set[int] = set()
     start = 0
@@ -233,13 +256,20 @@ def _apply_in_order(
                 break
             outcomes.append((item, MutationResult(seq=item.envelope.seq, status="applied"), ctx))
         if failed:
+            cache.clear()  # first: held updates must not be written, cached rows are stale
             run.rollback()
-            cache.clear()
             continue
         run.commit()
         done.extend(outcomes)
         start += len(outcomes)
     return done
+
+
+def _drop_cache(ctx: MutationContext) -> None:
+    """Before a rollback: held updates must not be written, and cached rows read after a
+    rolled-back write may no longer be what the database holds."""
+    if ctx.cache is not None:
+        ctx.cache.clear()
 
 
 def _apply_one(conn: Connection, ctx: MutationContext, item: DecodedMutation, now: datetime) -> MutationResult:
@@ -250,15 +280,15 @@ def _apply_one(conn: Connection, ctx: MutationContext, item: DecodedMutation, no
         savepoint.commit()
         return MutationResult(seq=envelope.seq, status="applied")
     except MutationRejected as rejection:
+        _drop_cache(ctx)
         savepoint.rollback()
         code, message, details = rejection.code, rejection.message, rejection.details
     except Exception as error:  # a handler bug must not lose the work: reject it visibly
+        _drop_cache(ctx)
         savepoint.rollback()
         log.exception("mutation %s@%s seq %s failed", envelope.name, envelope.version, envelope.seq)
         code, message, details = "sync.handler_failed", f"the server could not apply this: {error}", {}
     ctx.touched_scopes.clear()
-    if ctx.cache is not None:
-        ctx.cache.clear()  # rows read after a rolled-back write may no longer be what the database holds
     conn.execute(
         insert(sync_rejections).values(
             id=new_id(),
