@@ -76,3 +76,54 @@ def test_bootstrap_resume_with_malformed_after_key(fuzz_env: Any, after_key: lis
             "resume": {"snapshot_version": 1, "table_index": 0, "after_key": after_key}}
     fuzz_env.request("POST", "/sync/v1/bootstrap", content=json.dumps(body).encode(),
                      headers={"content-type": "application/json", **fuzz_env.auth})
+
+
+def hq_body(env: Any, path: str, taken_id: str) -> dict[str, Any]:
+    world = env.world
+    return {
+        "/api/v1/sites": {"id": taken_id, "code": "NEW-SITE", "name": "新", "kind": "branch"},
+        "/api/v1/items": {"id": taken_id, "sku": "NEW-SKU", "name": "新", "unit_code": world.unit},
+        "/api/v1/warehouses": {"id": taken_id, "site_id": world.site, "code": "NEW-W", "name": "新"},
+        "/api/v1/locations": {"id": taken_id, "warehouse_id": world.warehouse, "code": "NEW-L", "name": "新"},
+    }[path]
+
+
+@pytest.mark.xfail(strict=True, reason="HQ create with the id of an existing row of the same table: the handler "
+                                       "does not check the id, the INSERT violates the primary key, 500")
+@pytest.mark.parametrize("path, taken", [("/api/v1/sites", "site"), ("/api/v1/items", "item"),
+                                         ("/api/v1/warehouses", "warehouse"), ("/api/v1/locations", "location")])
+def test_hq_create_with_an_existing_id(fuzz_env: Any, path: str, taken: str) -> None:
+    body = hq_body(fuzz_env, path, getattr(fuzz_env.world, taken))
+    fuzz_env.request("POST", path, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+
+
+def push_one(env: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    seq = env.last_applied_seq() + 1
+    body = {**sync_body(env, "push"), "mutations": [{"seq": seq, "name": name, "version": 1, "hlc": "h",
+                                                     "args": args}]}
+    response = env.request("POST", "/sync/v1/push", content=json.dumps(body).encode(),
+                           headers={"content-type": "application/json", **env.auth})
+    assert response.status_code == 200, response.text
+    return response.json()["results"][0]
+
+
+@pytest.mark.xfail(strict=True, reason="an aware timestamp whose UTC value leaves years 1..9999 decodes, then "
+                                       "fails in the INSERT (OverflowError): rejected as sync.handler_failed with "
+                                       "the SQL statement in its message, instead of a 422 or a business code")
+@pytest.mark.parametrize("occurred_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
+def test_push_timestamp_out_of_range_after_utc_conversion(fuzz_env: Any, occurred_at: str) -> None:
+    world = fuzz_env.world
+    result = push_one(fuzz_env, "inventory.receive", {
+        "move_id": "01a20b40-0000-7000-8000-00000000f001", "item_id": world.item, "location_id": world.location,
+        "quantity": "1", "occurred_at": occurred_at})
+    assert result.get("code") != "sync.handler_failed", result
+
+
+@pytest.mark.xfail(strict=True, reason="inventory.create_location checks the code but not the id: an existing "
+                                       "location_id fails in the INSERT and is rejected as sync.handler_failed "
+                                       "with the SQL statement and parameters in its message")
+def test_push_create_location_with_an_existing_id(fuzz_env: Any) -> None:
+    world = fuzz_env.world
+    result = push_one(fuzz_env, "inventory.create_location", {
+        "location_id": world.location, "warehouse_id": world.warehouse, "code": "NEW-L2", "name": "新"})
+    assert result.get("code") != "sync.handler_failed", result

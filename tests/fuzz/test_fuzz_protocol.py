@@ -16,15 +16,20 @@ of the wrong shape (they fail inside the response stream).
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from protocol import PROTOCOL_VERSION
+from sync.ids import new_id
+from sync.registry import discover
 from sync.schema import SCHEMA_VERSION
 
-FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
+FUZZ = settings(max_examples=80, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                        HealthCheck.function_scoped_fixture])
 
@@ -272,6 +277,103 @@ def test_push_batches_with_random_arguments(fuzz_env: Any, data: st.DataObject, 
                "device_id": fuzz_env.device_id, "mutations": mutations}
     body, headers = encode_body(message, encoding)
     send(fuzz_env, "/sync/v1/push", body, {**headers, **fuzz_env.auth})
+
+
+WELL_TYPED_TEXT = st.text(max_size=20) | st.sampled_from(["", " ", "𠀋𠮷🚚", "\u202e\ufeff", "\x00", "A" * 10_000,
+                                                          "SKU-1", "PCS", "W1", "A-01"])
+DECIMALS = st.sampled_from(["1", "2.5", "8"]) | st.sampled_from(["0", "-0", "1", "-1", "0.5", "8.5", "-2.5", "1E+30", "1E-30", "1e400", "-1e400",
+                            "123456789012345678901234567890", "0.000000001", "0.0000000001", "NaN", "Infinity",
+                            "-Infinity", "1.000000000000000000001"]) | st.decimals(
+    allow_nan=False, allow_infinity=False).map(str)
+MOMENTS = st.datetimes(timezones=st.sampled_from([
+    timezone.utc, timezone(timedelta(hours=14)), timezone(timedelta(hours=-12)),
+    timezone(timedelta(hours=5, minutes=45))])).map(lambda moment: moment.isoformat())
+
+
+def typed(tp: Any, ids: Any, name: str = "") -> st.SearchStrategy[Any]:
+    """Values of the declared argument type, chosen from its edges (they decode; the handler decides).
+
+    ``ids(name)`` gives the strings for a field: ids of real rows of the right kind, other rows, new ids.
+    """
+    origin, params = get_origin(tp), get_args(tp)
+    if origin is Annotated:
+        return typed(params[0], ids, name)
+    if origin in (Union, UnionType):
+        return st.one_of([typed(p, ids, name) for p in params])
+    if origin is Literal:
+        return st.sampled_from(params)
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return st.fixed_dictionaries({f.name: typed(f.type, ids, f.name) for f in msgspec.structs.fields(tp)})
+    if origin is not None and isinstance(origin, type) and issubclass(origin, msgspec.Struct):
+        hints = {f.name: f.type for f in msgspec.structs.fields(origin)}
+        value_type = params[0] if "value" in hints else Any
+        return st.fixed_dictionaries({"value": typed(value_type, ids, name),
+                                      "base_version": st.integers(-1, 2**63 - 1)})
+    return {type(None): st.none(), str: ids(name) | WELL_TYPED_TEXT, Decimal: DECIMALS, datetime: MOMENTS,
+            bool: st.booleans(), int: st.integers(-(2**63), 2**63 - 1)}.get(tp, VALUES)
+
+
+def fixed(values: list[str], size: int) -> list[str]:
+    """Exactly ``size`` entries (cycled), so the strategies' shape does not depend on the data so far."""
+    values = values or ["00000000-0000-0000-0000-000000000000"]
+    return [values[i % len(values)] for i in range(size)]
+
+
+def id_strategies(env: Any) -> Any:
+    world, client = env.world, env.client
+    moves = [move["id"] for move in client.get("/api/v1/movements?limit=20").json()["items"]]
+    preferred = {"item_id": [world.item, world.item2], "location_id": [world.location, world.location2],
+                 "from_location_id": [world.location, world.location2],
+                 "to_location_id": [world.location2, world.location], "warehouse_id": [world.warehouse],
+                 "site_id": [world.site], "move_id": fixed(moves, 8)}
+    pool = st.sampled_from(fixed(id_pool(env), 32)) | st.builds(new_id)
+
+    def ids(name: str) -> st.SearchStrategy[str]:
+        if name in preferred:
+            return st.sampled_from(preferred[name]) | pool
+        return st.builds(new_id) | pool if name.endswith("_id") else pool
+
+    return ids
+
+
+def id_pool(env: Any) -> list[str]:
+    world, client = env.world, env.client
+    pool = [world.site, world.other_site, world.item, world.item2, world.warehouse, world.location,
+            world.location2, world.other_location, env.device_id, "00000000-0000-0000-0000-000000000000"]
+    pool += [move["id"] for move in client.get("/api/v1/movements?limit=20").json()["items"]]
+    pool += [rejection["id"] for rejection in client.get("/api/v1/rejections").json()[:10]]
+    pool += [exception["id"] for exception in client.get("/api/v1/inventory-exceptions").json()[:10]]
+    return pool
+
+
+@FUZZ
+@given(data=st.data(), encoding=ENCODINGS, count=st.integers(1, 4), back=st.integers(0, 2))
+def test_well_typed_push_batches(fuzz_env: Any, data: st.DataObject, encoding: str, count: int, back: int) -> None:
+    """Batches whose arguments decode, with edge values (ids of real and unknown rows, huge and
+    tiny decimals, far offsets and years, rare text): the handlers apply or reject them, and a
+    200 answers every envelope while ``last_applied_seq`` moves to the batch's end."""
+    registry = discover()
+    ids = id_strategies(fuzz_env)
+    last = fuzz_env.last_applied_seq()
+    first = max(1, last + 1 - back)
+    mutations = []
+    for i in range(count):
+        key = data.draw(st.sampled_from(sorted(registry.mutations)))
+        definition = registry.mutations[key]
+        mutations.append({"seq": first + i, "name": key.split("@")[0], "version": int(key.split("@")[1]),
+                          "hlc": data.draw(WELL_TYPED_TEXT), "user": data.draw(st.none() | WELL_TYPED_TEXT),
+                          "args": data.draw(typed(definition.args_type, ids))})
+    message = {"type": "push", "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION,
+               "device_id": fuzz_env.device_id, "mutations": mutations}
+    body, headers = encode_body(message, encoding)
+    response = send(fuzz_env, "/sync/v1/push", body, {**headers, **fuzz_env.auth})
+    if response.status_code == 200:
+        answer = response.json() if encoding == "json" else msgspec.msgpack.decode(response.content)
+        assert [r["seq"] for r in answer["results"]] == [m["seq"] for m in mutations]
+        assert answer["last_applied_seq"] == max(last, first + count - 1) == fuzz_env.last_applied_seq()
+        for result in answer["results"]:
+            assert result["status"] == ("duplicate" if result["seq"] <= last else result["status"])
+            assert result["status"] in ("applied", "rejected", "duplicate")
 
 
 @FUZZ
