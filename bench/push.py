@@ -24,8 +24,9 @@ copy of ``stock_moves`` on PostgreSQL is reported as well, for scale.
 When a target is missed, the SQLite server-side apply is also measured in-process, without HTTP,
 on copies of the server's database taken just before the push, for the first 5,000 mutations
 (500 with ``--quick``): ``sync.server_apply.decode_batch`` + ``apply_push`` per batch
-(1) on a synchronous SQLAlchemy connection and (2) through the server's own async engine
-(``server.db.Database.write``, aiosqlite), so the table shows where the time goes. A cProfile of
+(1) on a synchronous SQLAlchemy connection in the calling thread and (2) through the server's own
+``server.db.Database.write`` (on SQLite: the whole transaction on its writer thread), so the table
+shows what the server's transaction wiring adds. A cProfile of
 (1) is written to ``bench/results/push_profile.txt``.
 """
 
@@ -292,7 +293,7 @@ def run(session: Session) -> list[Figure]:
 
 
 async def _apply_async(path: Path, device_id: str, envelopes: list[MutationEnvelope]) -> float:
-    """The same batches through the server's own ``Database.write`` (async engine, aiosqlite)."""
+    """The same batches through the server's own ``Database.write`` (its SQLite writer thread)."""
     registry = discover()
     db = Database(sqlite_url(path))
     try:
@@ -306,14 +307,14 @@ async def _apply_async(path: Path, device_id: str, envelopes: list[MutationEnvel
 
 
 def explain_sqlite(session: Session, measured: dict[str, Any], snapshot: Path, baseline_rate: float) -> list[Figure]:
-    """Apply the pushed batches in-process (no HTTP): sync engine, server's async engine, profile."""
+    """Apply the pushed batches in-process (no HTTP): sync engine, server's Database.write, profile."""
     envelopes = measured["envelopes"][:session.size("diagnostic_mutations", 5_000, 500)]
     count, device_id, work = len(envelopes), measured["device_id"], snapshot.parent
     copies = {name: work / f"{name}.db" for name in ("in-process", "profiled", "async")}
     for copy in copies.values():
         copy_sqlite(snapshot, copy)
 
-    session.log(f"push: SQLite apply_push in-process on {count:,} mutations: sync engine, cProfile, async engine")
+    session.log(f"push: SQLite apply_push in-process on {count:,} mutations: sync engine, cProfile, Database.write")
     seconds = apply_in_process(copies["in-process"], device_id, envelopes)
     profiler = cProfile.Profile()
     profiled_seconds = apply_in_process(copies["profiled"], device_id, envelopes, profiler)
@@ -324,25 +325,25 @@ def explain_sqlite(session: Session, measured: dict[str, Any], snapshot: Path, b
         f"decode_batch + apply_push of {count:,} inventory.receive mutations in batches of {PUSH_BATCH}, "
         f"in-process on SQLite (synchronous SQLAlchemy connection, the server's pragmas).\n"
         f"Unprofiled: {seconds:.2f} s = {rate:,.0f} mutations/s; under cProfile: {profiled_seconds:.2f} s.\n"
-        f"The same batches through server.db.Database.write (async engine, aiosqlite): "
+        f"The same batches through server.db.Database.write (the server's SQLite writer thread): "
         f"{async_seconds:.2f} s = {async_rate:,.0f} mutations/s."))
     session.results_dir.mkdir(parents=True, exist_ok=True)
     path = session.results_dir / PROFILE_FILE
     path.write_text(text, encoding="utf-8")
     session.artifacts["push_profile"] = path.name
-    session.log(f"push: in-process {rate:,.0f}/s (sync engine), {async_rate:,.0f}/s (server's async engine); "
+    session.log(f"push: in-process {rate:,.0f}/s (sync engine), {async_rate:,.0f}/s (server's Database.write); "
                 f"profile in {path}")
     session.notes.append(
         f"push (SQLite, diagnostic): the same batches applied in-process without HTTP run at {rate:,.0f} "
-        f"mutations/s on a synchronous connection but {async_rate:,.0f}/s through the server's async engine "
-        f"(aiosqlite); over HTTP the server reached {measured['rate']:,.0f}/s. The profile of the synchronous "
+        f"mutations/s on a synchronous connection and {async_rate:,.0f}/s through the server's Database.write "
+        f"(its writer thread); over HTTP the server reached {measured['rate']:,.0f}/s. The profile of the synchronous "
         f"apply is in `bench/results/{path.name}`.")
     details = {"mutations": count, "batch": PUSH_BATCH}
     return [
         Figure(NAME, "apply_push in-process, sync engine, no HTTP (diagnostic)", "SQLite", "mutations/s", rate,
                baseline_name="raw sqlite3 executemany", baseline_value=baseline_rate, baseline_unit="rows/s",
                details={**details, "seconds": round(seconds, 3), "profiled_seconds": round(profiled_seconds, 3)}),
-        Figure(NAME, "apply_push in-process, server's async engine, no HTTP (diagnostic)", "SQLite", "mutations/s",
+        Figure(NAME, "apply_push in-process, server's Database.write, no HTTP (diagnostic)", "SQLite", "mutations/s",
                async_rate, baseline_name="raw sqlite3 executemany", baseline_value=baseline_rate,
                baseline_unit="rows/s", details={**details, "seconds": round(async_seconds, 3)}),
     ]

@@ -161,6 +161,7 @@ class RowCache:
 
     def __init__(self, uncached: frozenset[str] = frozenset()) -> None:
         self.uncached = uncached
+        self.key_columns: dict[str, tuple[str, ...] | None] = {}  # per table; None: never cached
         self._rows: dict[str, dict[tuple[Any, ...], Mapping[str, Any] | None]] = {}
         self._pending: dict[tuple[str, tuple[Any, ...]], tuple[SyncSpec, dict[str, Any]]] = {}
         self._flushing = False
@@ -249,10 +250,14 @@ class MutationContext:
         """The cache of ``table`` if its rows may be cached and ``names`` is its whole key."""
         if self.cache is None:
             return None
-        spec = self.registry.specs.get(table.name)
-        if spec is None or spec.kind is SyncKind.LEDGER or names != _key_columns(spec) or spec.name in self.cache.uncached:
+        key_columns = self.cache.key_columns.get(table.name, False)
+        if key_columns is False:
+            spec = self.registry.specs.get(table.name)
+            cacheable = spec is not None and spec.kind is not SyncKind.LEDGER and spec.name not in self.cache.uncached
+            key_columns = self.cache.key_columns[table.name] = _key_columns(spec) if cacheable else None
+        if key_columns is None or names != key_columns:
             return None
-        return self.cache.table(spec.name)
+        return self.cache.table(table.name)
 
     # -- failure -------------------------------------------------------------------------
 
@@ -269,7 +274,7 @@ class MutationContext:
         statement = _insert_unless_key_exists(self.conn.dialect.name, spec.table)
         if self.journal is not None or statement is None:
             # On a device the journal must see the row's pre-image before any write.
-            if self.get(table, **dict(zip(spec.key_columns, key))) is not None:
+            if self.get(table, **dict(zip(_key_columns(spec), key))) is not None:
                 return False
             self._insert(spec, row, key)
             return True
@@ -394,14 +399,14 @@ class MutationContext:
 
     @staticmethod
     def _key_of(spec: SyncSpec, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(row[column] for column in spec.key_columns)
+        return tuple(row[column] for column in _key_columns(spec))
 
     @staticmethod
     def _key_clause(spec: SyncSpec, key: Mapping[str, Any]):
         return and_(*(spec.table.c[column] == key[column] for column in spec.key_columns))
 
     def _require(self, spec: SyncSpec, key: Mapping[str, Any]) -> Mapping[str, Any]:
-        row = self.get(spec.table, **{column: key[column] for column in spec.key_columns})
+        row = self.get(spec.table, **{column: key[column] for column in _key_columns(spec)})
         if row is None:
             self.reject("sync.row_missing", f"{spec.name} {dict(key)} does not exist", table=spec.name)
         return row
