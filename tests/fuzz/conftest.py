@@ -1,5 +1,6 @@
-"""Shared pieces of the HTTP fuzz tests: one in-process server per test module on a SQLite
-file, an HQ world and an enrolled device, and the check every fuzzed request must pass.
+"""Shared pieces of the HTTP fuzz tests: one in-process server per test module (on a SQLite
+file, or on PostgreSQL for ``fuzz_env_pg``), an HQ world and an enrolled device, and the check
+every fuzzed request must pass.
 
 The check: the status is below 500; an error (status >= 400) is a problem detail
 (``application/problem+json``) with a ``code``; and an error leaves the server's state exactly
@@ -10,15 +11,16 @@ plus what the HQ API reports for movements, on-hand, devices and rejections.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Iterator
 
 import msgspec
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy.engine import make_url
 
 from erp.inventory.stock_move import Receive
 from protocol import PROTOCOL_VERSION
@@ -27,6 +29,7 @@ from protocol.push import MutationEnvelope, PushRequest
 from server.app import create_app
 from sync.ids import new_id
 from sync.schema import SCHEMA_VERSION
+from tests.conftest import postgres_url
 from tests.support import World, build_world, now
 
 API_STATE = ("/api/v1/movements?limit=1000", "/api/v1/on-hand", "/api/v1/devices", "/api/v1/rejections")
@@ -36,7 +39,7 @@ API_STATE = ("/api/v1/movements?limit=1000", "/api/v1/on-hand", "/api/v1/devices
 class FuzzEnv:
     client: TestClient
     world: World
-    db_path: Path
+    db_url: str
     device_id: str
     token: str
 
@@ -52,7 +55,9 @@ class FuzzEnv:
         return devices[self.device_id]["last_applied_seq"]
 
     def db_state(self) -> dict[str, list[str]]:
-        connection = sqlite3.connect(self.db_path)
+        if self.db_url.startswith("postgresql"):
+            return asyncio.run(_postgres_state(self.db_url))
+        connection = sqlite3.connect(make_url(self.db_url).database)
         try:
             tables = [row[0] for row in connection.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
@@ -85,6 +90,21 @@ class FuzzEnv:
         return response
 
 
+async def _postgres_state(url: str) -> dict[str, list[str]]:
+    import asyncpg
+
+    parsed = make_url(url)
+    connection = await asyncpg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
+                                       password=parsed.password, database=parsed.database)
+    try:
+        tables = [row[0] for row in await connection.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")]
+        return {table: sorted(repr(tuple(row)) for row in await connection.fetch(f'SELECT * FROM "{table}"'))
+                for table in tables}
+    finally:
+        await connection.close()
+
+
 def assert_answer(response) -> None:
     assert response.status_code < 500, f"{response.status_code}: {response.text[:500]}"
     if response.status_code >= 400:
@@ -103,14 +123,25 @@ def receive_args(world: World, quantity: str = "1") -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def fuzz_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzEnv]:
-    db_path = tmp_path_factory.mktemp("fuzz") / "server.db"
-    with TestClient(create_app(f"sqlite+aiosqlite:///{db_path}")) as client:
+    """A server on a SQLite file, shared by the tests of one module."""
+    yield from _env(f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('fuzz') / 'server.db'}")
+
+
+@pytest.fixture(scope="module")
+def fuzz_env_pg() -> Iterator[FuzzEnv]:
+    """A server on a PostgreSQL database of its own (skipped without PostgreSQL, as in tests/conftest.py)."""
+    for url in postgres_url():
+        yield from _env(url)
+
+
+def _env(db_url: str) -> Iterator[FuzzEnv]:
+    with TestClient(create_app(db_url)) as client:
         world = build_world(client)
         enrolled = client.post("/sync/v1/enroll", json={
             "type": "enroll", "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION,
             "site_id": world.site, "device_name": "fuzz"})
         assert enrolled.status_code == 200, enrolled.text
-        env = FuzzEnv(client, world, db_path, enrolled.json()["device_id"], enrolled.json()["token"])
+        env = FuzzEnv(client, world, db_url, enrolled.json()["device_id"], enrolled.json()["token"])
         # Some state to protect: an applied receipt and a stored rejection.
         good = Receive(move_id=new_id(), item_id=world.item, location_id=world.location,
                        quantity=Decimal("5"), occurred_at=now())

@@ -1,0 +1,91 @@
+"""Minimal reproductions of failures found by fuzzing the HTTP surface on PostgreSQL.
+
+PostgreSQL refuses the character U+0000 in text values, and a query bound of the wrong type
+for a key column, where SQLite accepts both; the server passes such values through to the
+database and answers 500. Each test is the fuzz check of conftest on one exact input, marked
+``xfail(strict=True)`` until the server is fixed. They skip without PostgreSQL, like the other
+PostgreSQL tests.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from protocol import PROTOCOL_VERSION
+from sync.schema import SCHEMA_VERSION
+
+pytestmark = pytest.mark.postgres
+
+NUL = "\x00"
+NUL_REASON = ("PostgreSQL refuses U+0000 in text; the value reaches the database unchecked and the server "
+              "answers 500")
+
+
+@pytest.mark.xfail(strict=True, reason=NUL_REASON)
+@pytest.mark.parametrize("path", [
+    "/api/v1/items?q=%00", "/api/v1/items?after=%00", "/api/v1/items/a%00b", "/api/v1/movements?item_id=%00",
+    "/api/v1/movements?kind=%00", "/api/v1/on-hand?site_id=%00", "/api/v1/warehouses?site_id=%00",
+    "/api/v1/locations?warehouse_id=%00", "/api/v1/devices?site_id=%00", "/api/v1/rejections?code=%00",
+    "/api/v1/conflicts?status=%00", "/api/v1/inventory-exceptions?status=%00",
+])
+def test_nul_in_a_query(fuzz_env_pg: Any, path: str) -> None:
+    fuzz_env_pg.request("GET", path)
+
+
+def _hq_bodies(env: Any) -> dict[str, tuple[str, dict[str, Any]]]:
+    world = env.world
+    return {
+        "item-sku": ("/api/v1/items", {"sku": f"N{NUL}", "name": "z", "unit_code": world.unit}),
+        "unit-name": ("/api/v1/units", {"code": "NU", "name": NUL}),
+        "site-code": ("/api/v1/sites", {"code": f"S{NUL}", "name": "z", "kind": "branch"}),
+        "warehouse-name": ("/api/v1/warehouses", {"site_id": world.site, "code": "NW", "name": NUL}),
+        "location-name": ("/api/v1/locations", {"warehouse_id": world.warehouse, "code": "NL", "name": NUL}),
+        "location-warehouse": ("/api/v1/locations", {"warehouse_id": NUL, "code": "NL2", "name": "z"}),
+        "review-id": ("/api/v1/inventory-exceptions/%00/review", {"note": "x"}),
+    }
+
+
+@pytest.mark.xfail(strict=True, reason=NUL_REASON)
+@pytest.mark.parametrize("case", ["item-sku", "unit-name", "site-code", "warehouse-name", "location-name",
+                                  "location-warehouse", "review-id"])
+def test_nul_in_an_hq_write(fuzz_env_pg: Any, case: str) -> None:
+    path, body = _hq_bodies(fuzz_env_pg)[case]
+    fuzz_env_pg.request("POST", path, content=json.dumps(body).encode(), headers={"content-type": "application/json"})
+
+
+@pytest.mark.xfail(strict=True, reason=NUL_REASON)
+@pytest.mark.parametrize("field", ["device_name", "site_id"])
+def test_nul_in_an_enrollment(fuzz_env_pg: Any, field: str) -> None:
+    body = {"type": "enroll", "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION,
+            "site_id": fuzz_env_pg.world.site, "device_name": "x"}
+    body[field] = body[field] + NUL
+    fuzz_env_pg.request("POST", "/sync/v1/enroll", content=json.dumps(body).encode(),
+                        headers={"content-type": "application/json"})
+
+
+@pytest.mark.xfail(strict=True, reason=NUL_REASON + " (a NUL in the envelope's hlc fails the whole push, the "
+                                                    "rejection row cannot be stored either)")
+def test_nul_in_a_push_envelope(fuzz_env_pg: Any) -> None:
+    world = fuzz_env_pg.world
+    envelope = {"seq": fuzz_env_pg.last_applied_seq() + 1, "name": "inventory.receive", "version": 1,
+                "hlc": f"h{NUL}", "args": {"move_id": "01a20b40-0000-7000-8000-00000000f101", "item_id": world.item,
+                                           "location_id": world.location, "quantity": "1",
+                                           "occurred_at": "2026-11-24T08:00:00Z"}}
+    body = {"type": "push", "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION,
+            "device_id": fuzz_env_pg.device_id, "mutations": [envelope]}
+    fuzz_env_pg.request("POST", "/sync/v1/push", content=json.dumps(body).encode(),
+                        headers={"content-type": "application/json", **fuzz_env_pg.auth})
+
+
+@pytest.mark.xfail(strict=True, reason="bootstrap resume.after_key of the wrong type for the key column (an "
+                                       "integer or a NUL string for a text id) fails inside the 200 stream")
+@pytest.mark.parametrize("after_key", [[5], [NUL]], ids=["integer", "nul"])
+def test_bootstrap_resume_with_mistyped_after_key(fuzz_env_pg: Any, after_key: list[Any]) -> None:
+    body = {"type": "bootstrap", "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION,
+            "device_id": fuzz_env_pg.device_id,
+            "resume": {"snapshot_version": 1, "table_index": 0, "after_key": after_key}}
+    fuzz_env_pg.request("POST", "/sync/v1/bootstrap", content=json.dumps(body).encode(),
+                        headers={"content-type": "application/json", **fuzz_env_pg.auth})
