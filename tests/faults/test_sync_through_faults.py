@@ -44,7 +44,7 @@ from tests.support import World, build_world, now, receive, scope_snapshot
 
 pytestmark = pytest.mark.slow
 
-SEEDS = [1, 2, 3]  # any seed must pass; a few keep the run short
+SEEDS = [1, 2]  # any seed must pass; the other trials below use more seeds
 MUTATIONS_PER_DEVICE = 30
 SYNC_CHANCE = 0.4  # after each action, the chance that some device syncs
 PLAN = FaultPlan(drop_request=0.05, drop_response=0.05, duplicate=0.05, delay=0.1, cut=0.05, reorder=0.05,
@@ -55,12 +55,13 @@ def _transient(error: Exception) -> bool:
     return isinstance(error, Unreachable) or (isinstance(error, ServerRefused) and error.status >= 500)
 
 
-def _enroll(proxy: FaultProxy, home: Path, site: str, name: str) -> EdgeClient:
+def _enroll(proxy: FaultProxy, home: Path, site: str, name: str, timeout: float = 30.0) -> EdgeClient:
     """Enroll through the faulty link. A lost answer leaves an unused device on the server
     (enrollment is not idempotent by design); the next attempt enrolls a fresh one."""
     for _ in range(50):
         try:
-            return EdgeClient.enroll(home, server_url=proxy.url, site_id=site, device_name=name)
+            return EdgeClient.enroll(home, server_url=proxy.url, site_id=site, device_name=name,
+                                     transport=HttpTransport(proxy.url, timeout=timeout))
         except (Unreachable, ServerRefused) as error:
             if not _transient(error):
                 raise
@@ -83,14 +84,16 @@ def _replica(edge: EdgeClient, sql: str) -> list[tuple]:
 
 
 class Trial:
-    def __init__(self, hq: httpx.Client, world: World, proxy: FaultProxy, tmp_path: Path, seed: int) -> None:
+    def __init__(self, hq: httpx.Client, world: World, proxy: FaultProxy, tmp_path: Path, seed: int,
+                 client_timeout: float = 30.0) -> None:
         self.hq, self.world, self.proxy = hq, world, proxy
         self.seed = seed
         self.rng = random.Random(seed)
         places = {"A": (world.site, (world.location, world.location2)),
                   "B": (world.site, (world.location, world.location2)),
                   "C": (world.other_site, (world.other_location,))}
-        self.devices = {name: _enroll(proxy, tmp_path / name, site, name) for name, (site, _) in places.items()}
+        self.devices = {name: _enroll(proxy, tmp_path / name, site, name, client_timeout)
+                        for name, (site, _) in places.items()}
         self.locations = {name: locations for name, (_, locations) in places.items()}
         # What each device queued: seq -> (move id, kind, item, location, signed quantity).
         self.made: dict[str, dict[int, tuple[str, str, str, str, Decimal]]] = {name: {} for name in places}
@@ -162,6 +165,8 @@ class Trial:
         """Faults off: sync every device until nothing is pending, then once more so that each
         one also holds what the others pushed last."""
         self.proxy.enabled = False
+        for edge in self.devices.values():  # and patient clients again
+            edge.transport.client.timeout = httpx.Timeout(30.0)
         for _ in range(2):
             for name, edge in self.devices.items():
                 for _ in range(5):
@@ -235,14 +240,14 @@ class Trial:
 
 
 def _run_trial(tmp_path: Path, seed: int, plan: FaultPlan, *, db: str | None = None,
-               concurrent: bool = False) -> Trial:
+               concurrent: bool = False, client_timeout: float = 30.0) -> Trial:
     tmp_path.mkdir(parents=True, exist_ok=True)
     db = db or f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
     with ServerProcess(db, log_path=tmp_path / "server.log") as server, \
             httpx.Client(base_url=server.url, timeout=30) as hq:
         world = build_world(hq, policy="reject")
         with FaultProxy(server.url, seed=seed, plan=plan) as proxy:
-            trial = Trial(hq, world, proxy, tmp_path, seed)
+            trial = Trial(hq, world, proxy, tmp_path, seed, client_timeout)
             try:
                 if concurrent:
                     trial.run_concurrent_faulty_phase()
@@ -285,6 +290,16 @@ def test_devices_syncing_at_once_through_a_faulty_network_converge(tmp_path, see
 def test_devices_syncing_at_once_through_a_faulty_network_on_postgresql(tmp_path, pg_url, seed):
     trial = _run_trial(tmp_path, seed, PLAN, db=pg_url, concurrent=True)
     assert len(trial.proxy.schedule.faults()) >= 10, trial.proxy.replay_text()
+
+
+def test_requests_outliving_a_client_timeout_race_its_retries_harmlessly(tmp_path):
+    """Clients give up after 120 ms while the proxy delays and holds requests up to 200 ms: a
+    device retries while its abandoned request is still on its way, so stale and fresh pushes
+    and pulls of one device reach the server out of order."""
+    plan = FaultPlan(drop_request=0.05, drop_response=0.05, duplicate=0.05, delay=0.3, cut=0.05, reorder=0.1,
+                     max_delay=0.2, max_hold=0.2)
+    trial = _run_trial(tmp_path, 301, plan, concurrent=True, client_timeout=0.12)
+    assert len(trial.proxy.schedule.faults()) >= 20, trial.proxy.replay_text()
 
 
 def test_a_hostile_network_still_converges(tmp_path):
