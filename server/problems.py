@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 import msgspec
+import sqlalchemy.exc
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 
@@ -48,6 +49,25 @@ def http_error_handler(_: Request, error: HTTPException) -> Response[bytes]:
     return problem_response(status, code, str(error.detail), details, headers=error.headers)
 
 
+def recursion_error_handler(_: Request, error: RecursionError) -> Response[bytes]:
+    return problem_response(400, "http.body_too_deep", "the body is nested too deeply to read")
+
+
+def database_refusal_handler(_: Request, error: sqlalchemy.exc.StatementError) -> Response[bytes]:
+    """A value the database cannot take (text too long, U+0000, a time out of range, a taken
+    key): the transaction rolled back, so nothing was written; say so instead of failing."""
+    # SQLSTATE class 23 is an integrity violation, class 22 a data exception (PostgreSQL).
+    sqlstate = str(getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None) or "")
+    if isinstance(error, sqlalchemy.exc.IntegrityError) or sqlstate.startswith("23"):
+        return problem_response(409, "db.conflict", "this conflicts with data that already exists (a taken id or code)")
+    if (isinstance(error, sqlalchemy.exc.DataError) or sqlstate.startswith("22")
+            or isinstance(error.orig, (OverflowError, ValueError))):
+        return problem_response(422, "db.invalid_value",
+                                "a value cannot be stored: text too long or containing U+0000, or a time out of range")
+    log.exception("database error", exc_info=error)
+    return problem_response(500, "server.internal_error", "the server failed; the request was not applied")
+
+
 def internal_error_handler(request: Request, error: Exception) -> Response[bytes]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return problem_response(500, "server.internal_error", "the server failed; the request was not applied")
@@ -56,5 +76,7 @@ def internal_error_handler(request: Request, error: Exception) -> Response[bytes
 EXCEPTION_HANDLERS = {
     JcerpError: jcerp_error_handler,
     HTTPException: http_error_handler,
+    RecursionError: recursion_error_handler,
+    sqlalchemy.exc.StatementError: database_refusal_handler,
     Exception: internal_error_handler,
 }

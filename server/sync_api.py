@@ -37,7 +37,7 @@ def decode_body(payload: bytes, message_type: type[T], media_type: str) -> T:
         return decode(payload, message_type, media_type)
     except msgspec.ValidationError as error:
         raise ProtocolError(f"invalid {message_type.__name__}: {error}", code="sync.invalid_message") from error
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, RecursionError) as error:
         raise ProtocolError(f"the body is not valid {media_type}: {error}", code="sync.malformed_body") from error
 
 

@@ -30,6 +30,7 @@ from sync.ids import new_id
 from sync.registry import Registry
 from sync.schema import SCHEMA_VERSION, sync_devices
 from sync.server_apply import apply_push, current_version, decode_batch
+from sync.validation import first_problem
 from erp.org.site import sites
 
 
@@ -68,6 +69,9 @@ class SyncService:
 
     async def enroll(self, request: EnrollRequest) -> EnrollResponse:
         check_versions(request.protocol_version, request.schema_version)
+        if first_problem(request) is not None or len(request.device_name) > 200:
+            raise ProtocolError("device name and site must be text of at most 200 characters without U+0000",
+                                code="sync.invalid_message")
         if not request.device_name.strip():
             raise ProtocolError("a device needs a name", code="sync.device_name_missing")
         token = secrets.token_urlsafe(32)
@@ -159,12 +163,38 @@ class SyncService:
         self._check_device(device, request.device_id)
         if not 1 <= request.chunk_rows <= 200_000:
             raise ProtocolError("chunk_rows must be within 1..200000", code="sync.bad_bootstrap")
-        if request.resume is not None:
-            if request.resume.table_index < 0:
-                raise ProtocolError("bad resume position", code="sync.bad_bootstrap")
-            return request.resume
         snapshot = await self.db.read(current_version)
+        if request.resume is not None:
+            self._check_resume(device, request.resume, snapshot)
+            return request.resume
         return BootstrapPosition(snapshot_version=snapshot, table_index=0, after_key=None)
+
+    def _check_resume(self, device: Device, resume: BootstrapPosition, snapshot: int) -> None:
+        """A resume position must be one this server could have sent: a known table, and a key
+        of that table's shape, so the stream never fails after its 200 status is out."""
+        specs = visible_specs(self.registry, device.scope)
+
+        def refuse(why: str) -> None:
+            raise ProtocolError(f"bad resume position: {why}", code="sync.bad_bootstrap")
+
+        if not 0 <= resume.snapshot_version <= snapshot:
+            refuse("unknown snapshot version")
+        if not 0 <= resume.table_index <= len(specs):
+            refuse("unknown table index")
+        if resume.after_key is None:
+            return
+        if resume.table_index == len(specs):
+            refuse("no key after the last table")
+        columns = [specs[resume.table_index].table.c[name] for name in specs[resume.table_index].key_columns]
+        if len(resume.after_key) != len(columns):
+            refuse(f"the key has {len(columns)} part(s)")
+        for column, value in zip(columns, resume.after_key):
+            python_type = column.type.python_type
+            if type(value) is not python_type or first_problem(value) is not None:
+                refuse(f"{column.name} must be {python_type.__name__} text without U+0000"
+                       if python_type is str else f"{column.name} must be {python_type.__name__}")
+            if python_type is int and not -2**63 <= value < 2**63:
+                refuse(f"{column.name} is out of range")
 
     async def bootstrap_frames(self, device: Device, request: BootstrapRequest,
                                position: BootstrapPosition) -> AsyncIterator[bytes]:

@@ -202,6 +202,14 @@ class RowCache:
 
 
 @functools.lru_cache(maxsize=None)
+def _text_limits(table: Table) -> dict[str, int]:
+    """Declared lengths of the table's text columns: longer text is refused, not truncated
+    (PostgreSQL refuses it; SQLite would store it and diverge)."""
+    return {column.name: column.type.length for column in table.columns
+            if isinstance(column.type, String) and column.type.length}
+
+
+@functools.lru_cache(maxsize=None)
 def _key_columns(spec: SyncSpec) -> tuple[str, ...]:
     return spec.key_columns
 
@@ -293,10 +301,15 @@ class MutationContext:
         if not spec.device_may_insert and not self.actor.is_hq:
             raise OutOfScope(f"{table.name} rows are created at headquarters", table=str(table.name))
         row = dict(row)
+        key = self._key_of(spec, row)
         if spec.kind is SyncKind.MASTER:
+            # Ids come from devices and HQ clients: a taken one is their mistake, not a crash.
+            if self.get(table, **dict(zip(spec.key_columns, key))) is not None:
+                self.reject("sync.id_taken", f"a {table.name} row with this id already exists",
+                            table=str(table.name), key=list(key))
             fields = {name: self.commit_version for name in spec.merge_fields() if name in row}
             row[FIELD_VERSIONS_COLUMN] = json.dumps(fields, sort_keys=True)
-        self._insert(spec, row, self._key_of(spec, row))
+        self._insert(spec, row, key)
 
     def update(
         self, table: Table, key: Mapping[str, Any], values: Mapping[str, Any], *,
@@ -425,8 +438,16 @@ class MutationContext:
                 device_scope=expected,
             )
 
+    def _check_text(self, spec: SyncSpec, values: Mapping[str, Any]) -> None:
+        for name, limit in _text_limits(spec.table).items():
+            value = values.get(name)
+            if isinstance(value, str) and len(value) > limit:
+                self.reject("sync.text_too_long", f"{spec.name}.{name} holds at most {limit} characters",
+                            table=spec.name, field=name, limit=limit)
+
     def _insert(self, spec: SyncSpec, row: dict[str, Any], key: tuple[Any, ...]) -> None:
         self._check_scope(spec, row)
+        self._check_text(spec, row)
         if self.journal is not None:
             self.journal.before_write(self.conn, spec, key)
         row[VERSION_COLUMN] = self.commit_version
@@ -441,6 +462,7 @@ class MutationContext:
         values: dict[str, Any],
         current: Mapping[str, Any],
     ) -> None:
+        self._check_text(spec, values)
         if self.journal is not None:
             self.journal.before_write(self.conn, spec, tuple(key[column] for column in spec.key_columns))
         values[VERSION_COLUMN] = self.commit_version

@@ -34,6 +34,7 @@ from sync.context import BY_KEY, Actor, FieldConflict, MutationContext, Mutation
 from sync.errors import InvalidArguments, MutationRejected, ProtocolError, SequenceGap, UnknownDevice
 from sync.ids import new_id
 from sync.registry import MutationDef, Registry
+from sync.validation import first_problem
 from sync.schema import sync_clock, sync_devices, sync_mutation_log
 
 log = logging.getLogger(__name__)
@@ -286,8 +287,13 @@ def _apply_one(conn: Connection, ctx: MutationContext, item: DecodedMutation, no
     except Exception as error:  # a handler bug must not lose the work: reject it visibly
         _drop_cache(ctx)
         savepoint.rollback()
-        log.exception("mutation %s@%s seq %s failed", envelope.name, envelope.version, envelope.seq)
-        code, message, details = "sync.handler_failed", f"the server could not apply this: {error}", {}
+        # The device gets a reference, not database internals; the server log has the details.
+        reference = new_id()
+        log.exception("mutation %s@%s seq %s failed, reference %s", envelope.name, envelope.version,
+                      envelope.seq, reference)
+        code, message, details = ("sync.handler_failed",
+                                  f"the server could not apply this ({type(error).__name__}); "
+                                  f"reference {reference}", {"reference": reference})
     ctx.touched_scopes.clear()
     conn.execute(
         insert(sync_rejections).values(
@@ -347,8 +353,11 @@ def decode_batch(registry: Registry, envelopes: list[MutationEnvelope], media_ty
         definition = registry.resolve(envelope.name, envelope.version)
         try:
             args = decode(envelope.args, definition.args_type, media_type)
-        except (msgspec.ValidationError, msgspec.DecodeError) as error:
+        except (msgspec.ValidationError, msgspec.DecodeError, RecursionError) as error:
             raise InvalidArguments(f"mutation {envelope.seq} ({definition.key}): {error}", seq=envelope.seq) from error
+        problem = first_problem(envelope) or first_problem(args)
+        if problem is not None:
+            raise InvalidArguments(f"mutation {envelope.seq} ({definition.key}): {problem}", seq=envelope.seq)
         decoded.append(DecodedMutation(envelope, definition, args))
     return decoded
 

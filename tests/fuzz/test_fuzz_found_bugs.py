@@ -1,9 +1,9 @@
-"""Minimal reproductions of failures the HTTP fuzzing found, one test per failure.
+"""Regression tests for failures the HTTP fuzzing found, one test per failure.
 
 Each test is an ordinary fuzz check (status below 500, errors as problem details, refused
-requests change nothing) on the exact input that broke it, marked ``xfail(strict=True)`` until
-the server is fixed: when a fix lands, the test passes, strict xfail reports it, and the mark
-is removed.
+requests change nothing) on the exact input that once broke the server: bodies nested
+thousands deep, malformed bootstrap resume keys, creates with a taken id, times that leave
+years 1..9999 in UTC, and movement filters out of range.
 """
 
 from __future__ import annotations
@@ -40,15 +40,12 @@ def with_deep_field(body: dict[str, Any]) -> bytes:
     return json.dumps({**body, "extra": "@DEEP@"}).encode().replace(b'"@DEEP@"', deep_json())
 
 
-@pytest.mark.xfail(strict=True, reason="a JSON or MessagePack body nested thousands of levels deep makes msgspec "
-                                       "raise RecursionError, which decode_body does not catch: 500")
 @pytest.mark.parametrize("endpoint", ["enroll", "push", "pull", "bootstrap"])
 def test_deeply_nested_sync_body(fuzz_env: Any, endpoint: str) -> None:
     fuzz_env.request("POST", f"/sync/v1/{endpoint}", content=with_deep_field(sync_body(fuzz_env, endpoint)),
                      headers={"content-type": "application/json", **fuzz_env.auth})
 
 
-@pytest.mark.xfail(strict=True, reason="a MessagePack body nested thousands of levels deep: RecursionError, 500")
 def test_deeply_nested_msgpack_push(fuzz_env: Any) -> None:
     # A valid empty push plus an unknown member whose value is DEPTH one-element arrays deep.
     marker = "@DEEP@"
@@ -58,8 +55,6 @@ def test_deeply_nested_msgpack_push(fuzz_env: Any) -> None:
                      headers={"content-type": "application/msgpack", **fuzz_env.auth})
 
 
-@pytest.mark.xfail(strict=True, reason="Litestar's body decoding raises RecursionError on a JSON body nested "
-                                       "thousands of levels deep; the catch-all handler answers 500")
 @pytest.mark.parametrize("method, path", [
     ("POST", "/api/v1/items"), ("POST", "/api/v1/units"), ("POST", "/api/v1/sites"), ("POST", "/api/v1/warehouses"),
     ("POST", "/api/v1/locations"), ("PATCH", "/api/v1/items/x"), ("POST", "/api/v1/inventory-exceptions/x/review"),
@@ -68,8 +63,6 @@ def test_deeply_nested_hq_body(fuzz_env: Any, method: str, path: str) -> None:
     fuzz_env.request(method, path, content=b'{"x": ' + deep_json() + b"}", headers={"content-type": "application/json"})
 
 
-@pytest.mark.xfail(strict=True, reason="bootstrap checks resume.after_key only while streaming: a key of the "
-                                       "wrong shape fails after the 200 status was sent, the stream breaks off")
 @pytest.mark.parametrize("after_key", [[], [{"a": 1}], [[1]], [2**63]], ids=["empty", "map", "list", "huge-int"])
 def test_bootstrap_resume_with_malformed_after_key(fuzz_env: Any, after_key: list[Any]) -> None:
     body = {**sync_body(fuzz_env, "bootstrap"),
@@ -88,8 +81,6 @@ def hq_body(env: Any, path: str, taken_id: str) -> dict[str, Any]:
     }[path]
 
 
-@pytest.mark.xfail(strict=True, reason="HQ create with the id of an existing row of the same table: the handler "
-                                       "does not check the id, the INSERT violates the primary key, 500")
 @pytest.mark.parametrize("path, taken", [("/api/v1/sites", "site"), ("/api/v1/items", "item"),
                                          ("/api/v1/warehouses", "warehouse"), ("/api/v1/locations", "location")])
 def test_hq_create_with_an_existing_id(fuzz_env: Any, path: str, taken: str) -> None:
@@ -107,21 +98,19 @@ def push_one(env: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
     return response.json()["results"][0]
 
 
-@pytest.mark.xfail(strict=True, reason="an aware timestamp whose UTC value leaves years 1..9999 decodes, then "
-                                       "fails in the INSERT (OverflowError): rejected as sync.handler_failed with "
-                                       "the SQL statement in its message, instead of a 422 or a business code")
 @pytest.mark.parametrize("occurred_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
 def test_push_timestamp_out_of_range_after_utc_conversion(fuzz_env: Any, occurred_at: str) -> None:
     world = fuzz_env.world
-    result = push_one(fuzz_env, "inventory.receive", {
-        "move_id": "01a20b40-0000-7000-8000-00000000f001", "item_id": world.item, "location_id": world.location,
-        "quantity": "1", "occurred_at": occurred_at})
-    assert result.get("code") != "sync.handler_failed", result
+    args = {"move_id": "01a20b40-0000-7000-8000-00000000f001", "item_id": world.item,
+            "location_id": world.location, "quantity": "1", "occurred_at": occurred_at}
+    body = {**sync_body(fuzz_env, "push"), "mutations": [
+        {"seq": fuzz_env.last_applied_seq() + 1, "name": "inventory.receive", "version": 1, "hlc": "h", "args": args}]}
+    response = fuzz_env.request("POST", "/sync/v1/push", content=json.dumps(body).encode(),
+                                headers={"content-type": "application/json", **fuzz_env.auth})
+    assert response.status_code == 422 and response.json()["code"] == "sync.invalid_arguments", response.text
+    assert "outside years 1..9999" in response.json()["detail"]
 
 
-@pytest.mark.xfail(strict=True, reason="inventory.create_location checks the code but not the id: an existing "
-                                       "location_id fails in the INSERT and is rejected as sync.handler_failed "
-                                       "with the SQL statement and parameters in its message")
 def test_push_create_location_with_an_existing_id(fuzz_env: Any) -> None:
     world = fuzz_env.world
     result = push_one(fuzz_env, "inventory.create_location", {
@@ -129,8 +118,6 @@ def test_push_create_location_with_an_existing_id(fuzz_env: Any) -> None:
     assert result.get("code") != "sync.handler_failed", result
 
 
-@pytest.mark.xfail(strict=True, reason="a movements filter bound whose UTC value leaves years 1..9999 (an extreme "
-                                       "year with a far offset) fails converting to UTC in the query: 500")
 @pytest.mark.parametrize("params", [{"since": "0001-01-01T00:00:00+14:00"}, {"until": "9999-12-31T23:59:59-12:00"}],
                          ids=["since", "until"])
 def test_movements_filter_out_of_range_after_utc_conversion(fuzz_env: Any, params: dict[str, str]) -> None:

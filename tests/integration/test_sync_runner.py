@@ -34,7 +34,7 @@ def test_the_runner_rides_out_an_outage_and_pushes_local_work_at_once(server, wo
         assert edge.status().pending == 1
         edge.transport.online = True
         assert _wait(lambda: edge.status().pending == 0)
-        assert edge.state.state is SyncState.LIVE
+        assert _wait(lambda: edge.state.state is SyncState.LIVE)
         # A new local mutation wakes the runner long before its 30 s poll.
         receive(edge, world, "2")
         assert _wait(lambda: edge.status().pending == 0, timeout=5)
