@@ -287,6 +287,7 @@ class MutationContext:
             self._insert(spec, row, key)
             return True
         self._check_scope(spec, row)
+        self._check_text(spec, row)
         row = {**row, VERSION_COLUMN: self.commit_version}
         if self.conn.execute(statement, row).rowcount == 0:
             return False  # the id is already recorded: this append happened before
