@@ -45,7 +45,7 @@ from typing import Any
 
 import httpx
 import msgspec
-from sqlalchemy import Connection, create_engine, event, insert, select
+from sqlalchemy import insert, select
 
 from bench.common import (
     STOCK_MOVE_COLUMNS, Figure, MasterData, Session, Target, create_master_data, fresh_stock_moves_file,
@@ -61,6 +61,7 @@ from server.db import Database
 from sync.ids import new_id
 from sync.registry import discover
 from sync.server_apply import apply_push, decode_batch
+from sync.sqlite import sqlite_engine
 
 NAME = "push"
 TARGETS = {
@@ -192,22 +193,8 @@ async def _postgres_baseline(dsn: str, rows: list[tuple]) -> float:
 
 
 def server_like_engine(path: Path):
-    """A synchronous engine configured as the server's SQLite engine (server.db)."""
-    engine = create_engine(f"sqlite:///{path}")
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
+    """A synchronous engine configured as the server's SQLite writer (server.db)."""
+    return sqlite_engine(f"sqlite:///{path}")
 
 
 def apply_in_process(path: Path, device_id: str, envelopes: list[MutationEnvelope],

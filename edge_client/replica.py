@@ -15,11 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, insert, select
+from sqlalchemy import Connection, Engine, delete, insert, select
 
 from edge_client.local_tables import edge_meta, local_metadata
 from sync.registry import Registry
 from sync.schema import SCHEMA_VERSION, metadata
+from sync.sqlite import sqlite_engine
 
 REPLICA_FILE = "replica.db"
 
@@ -29,22 +30,7 @@ def replicated_tables(registry: Registry) -> list[Any]:
 
 
 def open_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}")
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see _on_begin)
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
+    return sqlite_engine(f"sqlite:///{path}")
 
 
 class Replica:

@@ -31,9 +31,11 @@ from typing import Any, Callable, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from sync.sqlite import sqlite_engine
 
 T = TypeVar("T")
 
@@ -53,25 +55,7 @@ def normalize_url(url: str) -> str:
 
 def _sqlite_engine(url: str, begin: str) -> Engine:
     """A synchronous pysqlite engine on the same file the ``sqlite+aiosqlite`` URL names."""
-    sync_url = make_url(url).set(drivername="sqlite+pysqlite")
-    # Connections are used by whichever worker thread runs the transaction (one at a time).
-    engine = create_engine(sync_url, connect_args={"check_same_thread": False})
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control from the driver so BEGIN, SAVEPOINT and snapshots behave.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql(begin)
-
-    return engine
+    return sqlite_engine(url, begin, any_thread=True)
 
 
 def _in_transaction(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
