@@ -27,8 +27,9 @@ from edge_client.local_tables import edge_outbox
 from edge_client.replica import get_meta, replace_rows, set_meta
 from protocol.pull import PullResponse
 from sync.context import Actor, MutationContext, MutationRef, Side
-from sync.errors import CursorRegressed, JcerpError
+from sync.errors import CursorRegressed, JcerpError, MutationRejected
 from sync.registry import MutationDef, Registry
+from sync.validation import first_problem
 
 _encoder = msgspec.msgpack.Encoder(decimal_format="string")
 
@@ -55,6 +56,11 @@ def run_local(conn: Connection, registry: Registry, identity: DeviceIdentity, de
     A ``MutationRejected`` raised by the handler propagates: the caller's transaction rolls back
     and nothing is queued, so the user can correct the input at once.
     """
+    problem = first_problem(args)
+    if problem is not None:
+        # The server would refuse the whole push for it and block everything queued behind it:
+        # refuse it now, while the user can still correct it.
+        raise MutationRejected(problem, code="sync.invalid_arguments")
     seq = int(get_meta(conn, "next_seq", "1"))
     definition.handler(_context(conn, registry, identity, seq, definition, hlc, user), args)
     conn.execute(

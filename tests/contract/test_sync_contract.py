@@ -255,3 +255,19 @@ def test_a_cursor_that_moves_backwards_is_refused(server, world, make_edge):
             apply_pull_page(conn, a.registry, a.identity,
                             PullResponse(cursor=0, last_applied_seq=0, has_more=False, tables=[]))
     assert edge_on_hand(a, world) == Decimal(1)
+
+
+def test_values_the_server_would_refuse_are_refused_on_the_device_at_once(server, world, make_edge):
+    a = make_edge("a")
+    with pytest.raises(MutationRejected) as refused:
+        a.run("inventory.receive", Receive(move_id=new_id(), item_id=world.item, location_id=world.location,
+                                           quantity=Decimal(1), occurred_at=now(), reference="PO-\x00-1"))
+    assert refused.value.code == "sync.invalid_arguments"
+    with pytest.raises(MutationRejected) as refused:
+        a.run("inventory.receive", Receive(move_id="长" * 40, item_id=world.item, location_id=world.location,
+                                           quantity=Decimal(1), occurred_at=now()))
+    assert refused.value.code == "sync.text_too_long"
+    assert a.status().pending == 0  # nothing queued that could block the outbox
+    receive(a, world, "1")
+    a.sync_once()
+    assert server_on_hand(server, world) == Decimal(1)
