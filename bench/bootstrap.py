@@ -30,8 +30,8 @@ import statistics
 from pathlib import Path
 
 from bench.common import (
-    STOCK_MOVE_INSERT, Figure, Session, Target, create_master_data, fresh_stock_moves_file, running_server,
-    sqlite_url, stock_move_rows, stopwatch, timed_inserts,
+    STOCK_MOVE_INSERT, Figure, Session, Target, create_master_data, raw_insert_seconds, running_server,
+    sqlite_url, stock_move_rows, stopwatch,
 )
 from edge_client.client import EdgeClient
 from server.process import ServerProcess
@@ -64,11 +64,7 @@ def clock_version(db_path: Path) -> int:
 
 def baseline_insert(path: Path, rows: list[tuple]) -> float:
     """Seconds to insert ``rows`` with raw executemany into a fresh ``stock_moves`` table."""
-    conn = fresh_stock_moves_file(path)
-    try:
-        return timed_inserts(conn, rows, CHUNK_ROWS)
-    finally:
-        conn.close()
+    return raw_insert_seconds(path, rows, CHUNK_ROWS)
 
 
 def run(session: Session) -> list[Figure]:

@@ -305,6 +305,15 @@ def fresh_stock_moves_file(path: Path) -> sqlite3.Connection:
     return conn
 
 
+def raw_insert_seconds(path: Path, rows: list[tuple], per_commit: int) -> float:
+    """The baseline: seconds for raw sqlite3 executemany of ``rows`` into a fresh stock_moves file."""
+    conn = fresh_stock_moves_file(path)
+    try:
+        return timed_inserts(conn, rows, per_commit)
+    finally:
+        conn.close()
+
+
 def timed_inserts(conn: sqlite3.Connection, rows: list[tuple], per_commit: int) -> float:
     """Seconds to insert ``rows`` with ``executemany``, one transaction per ``per_commit`` rows."""
     elapsed = stopwatch()

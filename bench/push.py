@@ -48,8 +48,8 @@ import msgspec
 from sqlalchemy import insert, select
 
 from bench.common import (
-    STOCK_MOVE_COLUMNS, Figure, MasterData, Session, Target, create_master_data, fresh_stock_moves_file,
-    postgres_database, running_server, skipped, sqlite_url, stock_move_rows, stopwatch, timed_inserts,
+    STOCK_MOVE_COLUMNS, Figure, MasterData, Session, Target, create_master_data, postgres_database,
+    raw_insert_seconds, running_server, skipped, sqlite_url, stock_move_rows, stopwatch,
 )
 from edge_client.client import PUSH_BATCH, EdgeClient
 from edge_client.local_tables import edge_outbox
@@ -162,11 +162,7 @@ def measure_push(session: Session, backend: str, db_url: str, work: Path, count:
 
 
 def sqlite_baseline(path: Path, rows: list[tuple]) -> float:
-    conn = fresh_stock_moves_file(path)
-    try:
-        return timed_inserts(conn, rows, PUSH_BATCH)
-    finally:
-        conn.close()
+    return raw_insert_seconds(path, rows, PUSH_BATCH)
 
 
 async def _postgres_baseline(dsn: str, rows: list[tuple]) -> float:

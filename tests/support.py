@@ -89,6 +89,19 @@ def issue(edge: Any, world: World, quantity: str, *, location: str | None = None
                                              quantity=Decimal(quantity), occurred_at=now()))
 
 
+def all_movements(client: Any, page_size: int = 1000) -> list[dict]:
+    """Every stock move from the HQ API, following its keyset pages to the end."""
+    moves: list[dict] = []
+    after = None
+    while True:
+        params = {"limit": page_size, **({"after": after} if after else {})}
+        page = client.get("/api/v1/movements", params=params).json()
+        moves += page["items"]
+        after = page["next_after"]
+        if after is None:
+            return moves
+
+
 def replica_rows(edge: Any, table: str, order: str) -> list[tuple]:
     with edge.engine.begin() as conn:
         return conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY {order}").all()

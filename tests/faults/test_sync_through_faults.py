@@ -40,7 +40,7 @@ from server.process import ServerProcess
 from sync.errors import MutationRejected
 from sync.ids import new_id
 from sync.registry import discover
-from tests.support import World, build_world, now, receive, scope_snapshot
+from tests.support import World, all_movements, build_world, now, receive, scope_snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -66,16 +66,6 @@ def _enroll(proxy: FaultProxy, home: Path, site: str, name: str, timeout: float 
             if not _transient(error):
                 raise
     raise AssertionError(f"could not enroll {name} through the proxy\n{proxy.replay_text()}")
-
-
-def _all_moves(hq: httpx.Client) -> list[dict]:
-    moves, after = [], None
-    while True:
-        page = hq.get("/api/v1/movements", params={"limit": 1000, **({"after": after} if after else {})}).json()
-        moves += page["items"]
-        after = page["next_after"]
-        if after is None:
-            return moves
 
 
 def _replica(edge: EdgeClient, sql: str) -> list[tuple]:
@@ -180,7 +170,7 @@ class Trial:
         hq, world = self.hq, self.world
         devices = {d["id"]: d for d in hq.get("/api/v1/devices").json()}
         rejections = hq.get("/api/v1/rejections").json()
-        moves = _all_moves(hq)
+        moves = all_movements(hq)
         moves_by_device: dict[str, list[dict]] = defaultdict(list)
         for move in moves:
             moves_by_device[move["device_id"]].append(move)

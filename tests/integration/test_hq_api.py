@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tests.support import issue, receive
+from tests.support import all_movements, issue, receive
 
 
 def test_openapi_documents_every_hq_and_sync_route(server):
@@ -24,13 +24,7 @@ def test_movements_filter_and_page_through_the_ledger(server, world, make_edge):
     receive(edge, world, "4", location=world.location2)
     edge.sync_once()
 
-    seen, after = [], None
-    while True:
-        page = server.get("/api/v1/movements", params={"limit": 3, **({"after": after} if after else {})}).json()
-        seen += page["items"]
-        after = page["next_after"]
-        if after is None:
-            break
+    seen = all_movements(server, page_size=3)
     assert len(seen) == 9 and len({m["id"] for m in seen}) == 9
     assert [m["id"] for m in seen] == sorted(m["id"] for m in seen)
 

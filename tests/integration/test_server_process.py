@@ -24,7 +24,7 @@ from server.process import ServerProcess
 from sync.ids import new_id
 from sync.schema import SCHEMA_VERSION
 from tests.conftest import postgres_url
-from tests.support import build_world, now, receive
+from tests.support import all_movements, build_world, now, receive
 
 pytestmark = pytest.mark.slow
 
@@ -122,14 +122,7 @@ def test_racing_pushes_of_one_batch_on_two_workers_apply_each_mutation_once(proc
         assert statuses.count("duplicate") == 250
         on_hand = hq.get("/api/v1/on-hand", params={"item_id": world.item}).json()
         assert Decimal(on_hand[0]["quantity"]) == 50
-        moves = []
-        after = None
-        while True:
-            page = hq.get("/api/v1/movements", params={"limit": 1000, **({"after": after} if after else {})}).json()
-            moves += page["items"]
-            after = page["next_after"]
-            if after is None:
-                break
+        moves = all_movements(hq)
         assert len(moves) == 50 and len({m["seq"] for m in moves}) == 50
         a.close()
         hq.close()
