@@ -111,6 +111,28 @@ def cmd_sync(client: EdgeClient, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(client: EdgeClient, args: argparse.Namespace) -> int:
+    """Sync, then compare the replica's fingerprints with the server's. Exit 0 only on a match."""
+    for _ in range(3):  # someone else's change between our pull and the server's reading: pull again
+        client.sync_once()
+        report = client.verify()
+        if report.comparable:
+            break
+    if not report.comparable:
+        print(f"not comparable: {report.pending} mutation(s) pending, replica at version {report.local_cursor}, "
+              f"server at {report.server_version}; sync and try again", file=sys.stderr)
+        return 1
+    for name in sorted(report.local.keys() | report.server.keys()):
+        local, server = report.local.get(name), report.server.get(name)
+        verdict = "ok" if local == server else "DIFFERS"
+        print(f"{name:24} {verdict:8} rows {local.rows if local else '-'} here, {server.rows if server else '-'} on the server")
+    if report.differing:
+        print(f"the replica differs from the server in: {', '.join(report.differing)}", file=sys.stderr)
+        return 1
+    print(f"the replica matches the server at version {report.server_version}")
+    return 0
+
+
 MOVE_MUTATIONS = {Receive: "inventory.receive", Issue: "inventory.issue", Adjust: "inventory.adjust",
                   Count: "inventory.count"}
 
@@ -229,6 +251,8 @@ def add_edge_commands(commands: argparse._SubParsersAction) -> None:
     sync = sub.add_parser("sync", help="sync once, or keep syncing with --watch")
     sync.add_argument("--watch", action="store_true", help="stay connected; back off while the server is away")
     sync.set_defaults(handler=_with_client(cmd_sync))
+    sub.add_parser("verify", help="sync, then check the replica row for row against the server's fingerprints"
+                   ).set_defaults(handler=_with_client(cmd_verify))
 
     def operation(name: str, help_text: str, handler, *fields: tuple[str, dict]) -> None:
         parser = sub.add_parser(name, help=help_text)

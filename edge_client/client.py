@@ -28,10 +28,12 @@ from edge_client.state import StateChange, SyncState, SyncStateMachine
 from edge_client.transport import HttpTransport, Unreachable
 from protocol import PROTOCOL_VERSION
 from protocol.bootstrap import BootstrapChunk, BootstrapDone, BootstrapPosition, BootstrapRequest, BootstrapStart
+from protocol.checksum import ChecksumRequest
 from protocol.enroll import EnrollRequest
 from protocol.pull import PullRequest
 from protocol.push import MutationEnvelope, PushRequest
 from sync.builtin import AcknowledgeConflict, ResolveRejection, sync_conflicts, sync_rejections
+from sync.checksum import TableChecksum, differing_tables, scope_checksum
 from sync.errors import JcerpError
 from sync.hlc import HybridLogicalClock, Timestamp
 from sync.registry import Registry, discover
@@ -83,6 +85,30 @@ class InboxEntry:
     code: str
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class VerifyReport:
+    """The replica's fingerprints against the server's, for the device's scope."""
+
+    local_cursor: int
+    server_version: int
+    pending: int
+    local: dict[str, TableChecksum]
+    server: dict[str, TableChecksum]
+
+    @property
+    def comparable(self) -> bool:
+        """Only a replica with nothing pending, pulled to the server's version, must match."""
+        return self.pending == 0 and self.local_cursor == self.server_version
+
+    @property
+    def differing(self) -> list[str]:
+        return differing_tables(self.local, self.server)
+
+    @property
+    def matches(self) -> bool:
+        return self.comparable and not self.differing
 
 
 class EdgeClient:
@@ -254,6 +280,22 @@ class EdgeClient:
                 raise
             self.state.transition(SyncState.LIVE, "caught up")
             return report
+
+    def local_checksum(self) -> tuple[int, int, dict[str, TableChecksum]]:
+        """(cursor, pending mutations, fingerprints) of the replica, read in one transaction."""
+        identity = self.identity
+        with self.engine.begin() as conn:
+            cursor = int(get_meta(conn, "cursor", "0"))
+            pending = pending_count(conn)
+            tables = scope_checksum(conn, self.registry, site_id=identity.site_id, device_id=identity.device_id)
+        return cursor, pending, tables
+
+    def verify(self) -> VerifyReport:
+        """Compare the replica with the server's fingerprint of this device's scope."""
+        cursor, pending, local = self.local_checksum()
+        answer = self.transport.checksum(ChecksumRequest(**self._versions(), device_id=self.identity.device_id))
+        server = {name: TableChecksum(t.rows, t.digest) for name, t in answer.tables.items()}
+        return VerifyReport(cursor, answer.version, pending, local, server)
 
     # -- what the user sees --------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import msgspec
 from protocol import PROTOCOL_VERSION
 from protocol.base import MSGPACK, decode, encode
 from protocol.bootstrap import BootstrapChunk, BootstrapDone, BootstrapRequest, BootstrapStart, iter_frames
+from protocol.checksum import ChecksumRequest, ChecksumResponse
 from protocol.enroll import EnrollRequest, EnrollResponse
 from protocol.pull import PullRequest, PullResponse
 from protocol.push import PushRequest, PushResponse
@@ -79,6 +80,9 @@ class HttpTransport:
 
     def pull(self, request: PullRequest) -> PullResponse:
         return self._post("/sync/v1/pull", request, PullResponse)
+
+    def checksum(self, request: ChecksumRequest) -> ChecksumResponse:
+        return self._post("/sync/v1/checksum", request, ChecksumResponse)
 
     def bootstrap(self, request: BootstrapRequest) -> Iterator[BootstrapStart | BootstrapChunk | BootstrapDone]:
         try:

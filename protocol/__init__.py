@@ -10,7 +10,8 @@ Evolution rules: new fields only with defaults; never change a field's type; a b
 bumps ``PROTOCOL_VERSION``.
 
 History:
-- 1 (2026-11): enroll, push, pull, bootstrap (length-prefixed frames), live (SSE).
+- 1 (2026-11): enroll, push, pull, bootstrap (length-prefixed frames), live (SSE); checksum
+  added later without a version change (a new endpoint: older devices never call it).
 """
 
 PROTOCOL_VERSION = 1

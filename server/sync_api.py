@@ -17,6 +17,7 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 
 from protocol.base import decode, encode, media_type_of
 from protocol.bootstrap import BootstrapRequest
+from protocol.checksum import ChecksumRequest
 from protocol.enroll import EnrollRequest
 from protocol.pull import PullRequest
 from protocol.push import PushRequest
@@ -93,6 +94,13 @@ class SyncController(Controller):
         message = decode_body(await request.body(), BootstrapRequest, media)
         position = await sync_service.bootstrap_start(device, message)
         return Stream(sync_service.bootstrap_frames(device, message, position), media_type=FRAMES)
+
+    @post("/checksum", status_code=200, summary="Fingerprints of the device's scope, to verify its replica")
+    async def checksum(self, request: Request, sync_service: SyncService) -> Response[bytes]:
+        device = await sync_service.authenticate(request.headers.get("authorization"))
+        media = media_type_of(request.headers.get("content-type"))
+        message = decode_body(await request.body(), ChecksumRequest, media)
+        return reply(await sync_service.checksum(device, message), media)
 
     @get("/live", summary="Server-sent events: 'change' with the newest version in the device's scope")
     async def live(self, request: Request, sync_service: SyncService, feed: ChangeFeed,

@@ -17,11 +17,13 @@ from sqlalchemy import Connection, insert, select, text
 
 from protocol import PROTOCOL_VERSION
 from protocol.bootstrap import BootstrapDone, BootstrapPosition, BootstrapRequest, BootstrapStart, encode_frame
+from protocol.checksum import ChecksumRequest, ChecksumResponse, TableFingerprint
 from protocol.enroll import EnrollRequest, EnrollResponse
 from protocol.pull import PullRequest, PullResponse
 from protocol.push import MAX_BATCH, PushRequest, PushResponse
 from server.db import Database
 from server.live import CHANNEL, ChangeFeed
+from sync.checksum import scope_checksum
 from sync.changes import (
     DeviceScope, count_scope_rows, last_applied_as_of, read_bootstrap_chunk, read_pull_page, visible_specs,
 )
@@ -195,6 +197,19 @@ class SyncService:
                        if python_type is str else f"{column.name} must be {python_type.__name__}")
             if python_type is int and not -2**63 <= value < 2**63:
                 refuse(f"{column.name} is out of range")
+
+    # -- checksum ------------------------------------------------------------------------
+
+    async def checksum(self, device: Device, request: ChecksumRequest) -> ChecksumResponse:
+        check_versions(request.protocol_version, request.schema_version)
+        self._check_device(device, request.device_id)
+
+        def read(conn: Connection) -> ChecksumResponse:
+            tables = scope_checksum(conn, self.registry, site_id=device.site_id, device_id=device.id)
+            return ChecksumResponse(version=current_version(conn), tables={
+                name: TableFingerprint(rows=t.rows, digest=t.digest) for name, t in tables.items()})
+
+        return await self.db.read(read)
 
     async def bootstrap_frames(self, device: Device, request: BootstrapRequest,
                                position: BootstrapPosition) -> AsyncIterator[bytes]:

@@ -1,4 +1,4 @@
-"""Read models of the sync engine for HQ: devices, rejections and field conflicts."""
+"""Read models of the sync engine for HQ: devices, rejections, field conflicts, scope checksums."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ import msgspec
 from sqlalchemy import Connection, select
 
 from sync.builtin import sync_conflicts, sync_rejections
+from sync.checksum import scope_checksum
+from sync.registry import Registry
 from sync.schema import sync_devices
+from sync.server_apply import current_version
 
 
 class DeviceView(msgspec.Struct):
@@ -92,3 +95,26 @@ def list_conflicts(conn: Connection, *, status: str | None, device_id: str | Non
                      decode(r.device_value_json), decode(r.server_value_json), r.kept, r.detected_at, r.status)
         for r in conn.execute(query)
     ]
+
+
+class TableChecksumView(msgspec.Struct):
+    rows: int
+    digest: str
+
+
+class ScopeChecksumView(msgspec.Struct):
+    """What a device's replica must hold once it has nothing pending and has pulled to ``version``."""
+
+    device_id: str
+    site_id: str
+    version: int  # the server clock the checksum was read at
+    tables: dict[str, TableChecksumView]
+
+
+def device_scope_checksum(conn: Connection, registry: Registry, device_id: str) -> ScopeChecksumView | None:
+    device = conn.execute(select(sync_devices.c.site_id).where(sync_devices.c.id == device_id)).first()
+    if device is None:
+        return None
+    tables = scope_checksum(conn, registry, site_id=device.site_id, device_id=device_id)
+    return ScopeChecksumView(device_id, device.site_id, current_version(conn),
+                             {name: TableChecksumView(t.rows, t.digest) for name, t in tables.items()})

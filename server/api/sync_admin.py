@@ -1,14 +1,15 @@
-"""HQ API over the sync engine: enrolled devices, rejections and field conflicts."""
+"""HQ API over the sync engine: enrolled devices, their scope checksums, rejections and field conflicts."""
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.di import Provide
 
 from server.db import Database
 from server.hq import provide_db
 from sync import queries
-from sync.queries import ConflictView, DeviceView, RejectionView
+from sync.errors import NotFound
+from sync.queries import ConflictView, DeviceView, RejectionView, ScopeChecksumView
 
 
 class SyncAdminController(Controller):
@@ -19,6 +20,15 @@ class SyncAdminController(Controller):
     @get("/devices")
     async def devices(self, db: Database, site_id: str | None = None) -> list[DeviceView]:
         return await db.read(queries.list_devices, site_id=site_id)
+
+    @get("/devices/{device_id:str}/checksum")
+    async def device_checksum(self, request: Request, db: Database, device_id: str) -> ScopeChecksumView:
+        """Per-table row counts and fingerprints of what the device's replica must hold once it has
+        nothing pending and has pulled up to ``version``; compare with ``jcerp edge verify``."""
+        checksum = await db.read(queries.device_scope_checksum, request.app.state.registry, device_id)
+        if checksum is None:
+            raise NotFound("no such device", device_id=device_id)
+        return checksum
 
     @get("/rejections")
     async def rejections(
