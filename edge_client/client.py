@@ -216,15 +216,15 @@ class EdgeClient:
                 if answer.last_applied_seq > int(get_meta(conn, "last_applied_seq", "0")):
                     set_meta(conn, "last_applied_seq", answer.last_applied_seq)
 
-    def pull(self, report: SyncReport | None = None) -> SyncReport:
-        """Pull pages until caught up, rebasing pending work onto each."""
+    def pull(self, report: SyncReport | None = None, *, page_rows: int = PULL_PAGE) -> SyncReport:
+        """Pull pages (of about ``page_rows`` rows) until caught up, rebasing pending work onto each."""
         report = report or SyncReport()
         identity = self.identity
         while True:
             with self.engine.begin() as conn:
                 cursor = int(get_meta(conn, "cursor", "0"))
             page = self.transport.pull(PullRequest(**self._versions(), device_id=identity.device_id,
-                                                   site_id=identity.site_id, cursor=cursor, limit=PULL_PAGE))
+                                                   site_id=identity.site_id, cursor=cursor, limit=page_rows))
             with self.engine.begin() as conn:
                 report.pending = apply_pull_page(conn, self.registry, identity, page)
                 set_meta(conn, "last_sync_at", datetime.now(timezone.utc).isoformat())
