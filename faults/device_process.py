@@ -106,7 +106,13 @@ class DeviceProcess:
         def clock() -> datetime:
             return start + made * step
 
-        traffic = WarehouseTraffic(self.catalog, int(command["seed"]), clock)
+        def stock(item_id: str, location_id: str) -> Decimal:
+            with client.engine.begin() as conn:
+                quantity = conn.execute(select(on_hand.c.quantity).where(
+                    on_hand.c.item_id == item_id, on_hand.c.location_id == location_id)).scalar()
+            return quantity or Decimal(0)
+
+        traffic = WarehouseTraffic(self.catalog, int(command["seed"]), clock, stock)
         for made in range(int(command["count"])):
             action = traffic.next()
             try:

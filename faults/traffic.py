@@ -2,9 +2,10 @@
 
 The crash trials and the fleet simulation drive devices with it, so every run does the work a
 warehouse does, in proportions close to a real one: goods mostly arrive and leave, some move
-between locations, a few are counted or corrected. Issues are allowed to outrun stock (goods
-that left the shelf left it), which makes negative-stock exceptions, and rejections where a
-warehouse refuses negative stock.
+between locations, a few are counted or corrected, and now and then a whole shelf is cleared
+for a shipment. Issues are allowed to outrun stock (goods that left the shelf left it), which
+makes negative-stock exceptions; two devices clearing the same shelf while apart make
+rejections where a warehouse refuses negative stock.
 
 Invariants:
 - The stream depends only on the seed and the catalog: the same seed gives the same kinds,
@@ -33,8 +34,8 @@ from erp.inventory.warehouse import locations
 from sync.ids import new_id
 
 # Share of each action in the stream, in percent.
-MIX = (("inventory.receive", 40), ("inventory.issue", 35), ("inventory.transfer", 15),
-       ("inventory.count", 5), ("inventory.adjust", 5))
+MIX = (("inventory.receive", 38), ("inventory.issue", 32), ("inventory.transfer", 15),
+       ("inventory.count", 5), ("inventory.adjust", 5), ("clear_shelf", 5))
 
 # Document references as people type them, rare characters (4-byte UTF-8) included.
 REFERENCES = ("收货单 GR-{n}", "领料 {n}", "调拨 {n} 𠀀𪚥", "盘点 {n}", None)
@@ -69,8 +70,11 @@ class Action:
 
 
 class WarehouseTraffic:
-    def __init__(self, catalog: Catalog, seed: int, clock: Callable[[], datetime]) -> None:
+    def __init__(self, catalog: Catalog, seed: int, clock: Callable[[], datetime],
+                 stock: Callable[[str, str], Decimal] | None = None) -> None:
+        """``stock(item_id, location_id)`` is the on-hand the device sees; without it no shelf is cleared."""
         self.catalog = catalog
+        self.stock = stock
         self.random = random.Random(seed)
         self.clock = clock
         self._names = [name for name, _ in MIX]
@@ -90,6 +94,13 @@ class WarehouseTraffic:
         item = self.random.choice(self.catalog.item_ids)
         location, other = self.random.sample(self.catalog.location_ids, 2)
         at = self.clock()
+        if name == "clear_shelf":
+            on_shelf = self.stock(item, location) if self.stock else Decimal(0)
+            if on_shelf > 0:
+                move = new_id()
+                return Action("inventory.issue", Issue(move, item, location, on_shelf, at, "清空货位 clear shelf"),
+                              (move,))
+            name = "inventory.receive"
         if name == "inventory.receive":
             move = new_id()
             args = Receive(move, item, location, self._quantity(), at, self._reference())
