@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import sys
 import tempfile
@@ -82,18 +83,39 @@ def is_down(outages: list[Outage], moment: datetime) -> bool:
     return any(o.start <= moment < o.end for o in outages)
 
 
+def cpu_seconds(process_group: int) -> float:
+    """User plus system CPU time of every live process in a process group (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended while we looked
+        if int(fields[2]) == process_group:  # fields after the name: state, ppid, pgrp, ...
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 @dataclass
 class FleetReport:
     config: dict[str, Any]
     seconds: dict[str, float] = field(default_factory=dict)  # wall time of each phase
     steps: int = 0
     syncs_skipped_offline: int = 0
+    retries: int = 0  # commands repeated after a transient failure (a timeout under load, say)
     outages: int = 0
     outage_seconds: dict[str, float] = field(default_factory=dict)  # shortest, median, longest (simulated)
     offline_mutations: int = 0
     reconnect_round_seconds: list[float] = field(default_factory=list)
     converge_seconds: float = 0.0
     per_device_converged_s: dict[str, float] = field(default_factory=dict)  # p50, p99, max of round 1
+    # CPU time spent during the reconnect: on one machine the devices and the server share its
+    # cores, while a real fleet brings a CPU per tablet, so the server's share is the part that
+    # would remain.
+    reconnect_cpu_seconds: dict[str, float] = field(default_factory=dict)
     audit: AuditResult | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -135,6 +157,7 @@ class FleetSimulation:
                         raise
                     retry.append(index)
             attempts += 1
+            self.report.retries += len(retry)
             if retry:
                 time.sleep(0.5)
             waiting = {index: devices[index].send(op, **(fields(index) if fields else {})) for index in retry}
@@ -194,6 +217,8 @@ class FleetSimulation:
             "step_seconds": 86_400 / max(1, config.offline_mutations)})
         self.report.offline_mutations = config.offline_mutations * len(self.devices)
         self.log(f"fleet: {self.report.offline_mutations} mutations recorded offline; reconnecting")
+        groups = {"server": [self.server.process.pid], "devices": [d.process.pid for d in self.devices]}
+        cpu_before = {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in groups.items()}
         started = time.monotonic()
         first = self._all(self.devices, "sync")
         self.report.reconnect_round_seconds.append(round(time.monotonic() - started, 2))
@@ -201,6 +226,8 @@ class FleetSimulation:
         self._all(self.devices, "sync")
         self.report.reconnect_round_seconds.append(round(time.monotonic() - second_started, 2))
         self.report.converge_seconds = round(time.monotonic() - started, 2)
+        self.report.reconnect_cpu_seconds = {
+            name: round(sum(cpu_seconds(pid) for pid in pids) - cpu_before[name], 1) for name, pids in groups.items()}
         done = sorted(first.values())
         self.report.per_device_converged_s = {"p50": round(done[len(done) // 2], 2),
                                               "p99": round(done[min(len(done) - 1, int(len(done) * 0.99))], 2),
