@@ -17,7 +17,7 @@ import httpx
 
 from edge_client.client import EdgeClient, SyncReport
 from edge_client.lookup import find_item, find_location, on_hand_rows
-from edge_client.transport import ServerRefused, Unreachable
+from edge_client.transport import ServerRefused, Unreachable, server_verification
 from erp.inventory.stock_count import Count
 from erp.inventory.stock_move import Adjust, Issue, Receive, Reverse, Transfer
 from sync.errors import JcerpError
@@ -36,16 +36,6 @@ def _decimal(text: str) -> Decimal:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _resolve_site(server: str, site: str) -> str:
-    """Accept a site code or id; codes are looked up through the HQ API."""
-    response = httpx.get(f"{server.rstrip('/')}/api/v1/sites", timeout=15)
-    response.raise_for_status()
-    for row in response.json():
-        if site in (row["id"], row["code"]):
-            return row["id"]
-    raise JcerpError(f"no site {site!r} on {server}", code="edge.unknown_site")
 
 
 def _progress_bar():
@@ -75,10 +65,28 @@ def cmd_init(args: argparse.Namespace) -> int:
         return 2
 
 
+def _read_ca(path: Path | None, server: str) -> str | None:
+    """The CA certificate to pin, read and checked before anything goes over the network."""
+    if path is None:
+        return None
+    try:
+        ca_pem = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as error:
+        raise JcerpError(f"cannot read the CA certificate {path}: {getattr(error, 'strerror', None) or error}",
+                         code="edge.bad_ca") from None
+    try:
+        server_verification(server, ca_pem)
+    except ValueError as error:
+        raise JcerpError(f"{path}: {error}", code="edge.bad_ca") from None
+    return ca_pem
+
+
 def _init(args: argparse.Namespace) -> int:
-    site_id = _resolve_site(args.server, args.site)
-    client = EdgeClient.enroll(args.home, server_url=args.server, site_id=site_id, device_name=args.name)
-    print(f"enrolled device {client.identity.device_id} for site {site_id}")
+    ca_pem = _read_ca(args.ca, args.server)
+    # The server takes the site's code or id, so enrolling needs no HQ account.
+    client = EdgeClient.enroll(args.home, server_url=args.server, site_id=args.site, device_name=args.name,
+                               ca_pem=ca_pem)
+    print(f"enrolled device {client.identity.device_id} for site {client.identity.site_id}")
     bar, update = _progress_bar()
     with bar:
         _print_report(client.sync_once(progress=update))
@@ -244,6 +252,9 @@ def add_edge_commands(commands: argparse._SubParsersAction) -> None:
     init.add_argument("--server", required=True)
     init.add_argument("--site", required=True, help="site code or id")
     init.add_argument("--name", required=True, help="device name")
+    init.add_argument("--ca", type=Path, metavar="FILE",
+                      help="pin this CA certificate (PEM, from `jcerp tls init-ca`) for an https:// server; "
+                           "without it an https:// server is checked against the system trust store")
     init.set_defaults(handler=cmd_init)
 
     sub.add_parser("status", help="pending work, cursor, last sync, inbox size").set_defaults(

@@ -7,6 +7,8 @@ Invariants:
 - Outbox entries leave only through a pull page showing the server processed them.
 - Pushes are retried as they are: the server acknowledges repeats, so a lost response costs a
   round trip, never a duplicate.
+- A CA pinned at enrollment (``server_ca_pem`` in ``edge_meta``) is the only CA every transport
+  made from the replica trusts, from the enrollment request itself onwards.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from edge_client.local_tables import edge_outbox
 from edge_client.rebase import DeviceIdentity, apply_pull_page, pending_count, run_local
 from edge_client.replica import Replica, get_meta, replace_rows, set_meta
 from edge_client.state import StateChange, SyncState, SyncStateMachine
-from edge_client.transport import HttpTransport, Unreachable
+from edge_client.transport import HttpTransport, Unreachable, server_verification
 from protocol import PROTOCOL_VERSION
 from protocol.bootstrap import BootstrapChunk, BootstrapDone, BootstrapPosition, BootstrapRequest, BootstrapStart
 from protocol.checksum import ChecksumRequest
@@ -118,10 +120,12 @@ class EdgeClient:
         self.replica = Replica(Path(home), self.registry)
         self.engine = self.replica.engine
         with self.engine.begin() as conn:
-            self._meta = {key: get_meta(conn, key) for key in ("device_id", "site_id", "token", "server_url", "hlc")}
+            self._meta = {key: get_meta(conn, key)
+                          for key in ("device_id", "site_id", "token", "server_url", "hlc", "server_ca_pem")}
         self.transport = transport
         if self.transport is None and self._meta["server_url"]:
-            self.transport = HttpTransport(self._meta["server_url"], token=self._meta["token"])
+            self.transport = HttpTransport(self._meta["server_url"], token=self._meta["token"],
+                                           ca_pem=self._meta["server_ca_pem"])
         elif self.transport is not None and self._meta["token"]:
             self.transport.token = self._meta["token"]
         self.clock = HybridLogicalClock(node=(self._meta["device_id"] or "unenrolled")[-12:])
@@ -141,7 +145,14 @@ class EdgeClient:
 
     @classmethod
     def enroll(cls, home: Path | str, *, server_url: str, site_id: str, device_name: str,
-               transport: HttpTransport | None = None) -> "EdgeClient":
+               transport: HttpTransport | None = None, ca_pem: str | None = None) -> "EdgeClient":
+        """Enroll a new device in ``home``. ``ca_pem`` pins the server's CA (PEM text) for good:
+        the enrollment itself and every later exchange trust that CA only."""
+        if ca_pem is not None:
+            try:
+                server_verification(server_url, ca_pem)
+            except ValueError as error:
+                raise JcerpError(str(error), code="edge.bad_ca") from None
         replica = Replica(Path(home), discover())
         with replica.engine.begin() as conn:
             existing = get_meta(conn, "device_id")
@@ -149,14 +160,14 @@ class EdgeClient:
         if existing:
             raise JcerpError(f"{home} already holds device {existing}; use another --home to enroll a new device",
                              code="edge.already_enrolled")
-        transport = transport or HttpTransport(server_url)
+        transport = transport or HttpTransport(server_url, ca_pem=ca_pem)
         answer = transport.enroll(EnrollRequest(protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION,
                                                 site_id=site_id, device_name=device_name))
         replica = Replica(Path(home), discover())
         with replica.engine.begin() as conn:
             for key, value in (("device_id", answer.device_id), ("site_id", answer.site_id), ("token", answer.token),
                                ("server_url", server_url), ("device_name", device_name), ("next_seq", 1),
-                               ("cursor", 0), ("last_applied_seq", 0)):
+                               ("cursor", 0), ("last_applied_seq", 0), ("server_ca_pem", ca_pem)):
                 set_meta(conn, key, value)
         replica.close()
         transport.token = answer.token

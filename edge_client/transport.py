@@ -4,10 +4,20 @@ Two kinds of failure, kept apart because the client reacts differently:
 - ``Unreachable``: the request may or may not have reached the server (connect error, timeout,
   broken stream). Safe to retry: push is idempotent by sequence, pull and bootstrap are reads.
 - ``ServerRefused``: the server answered with a problem detail; ``code`` says what to do.
+
+Whom a device trusts over TLS (``server_verification``):
+- a CA pinned at enrollment (``jcerp edge init --ca``): that CA and nothing else, never the
+  system store as well, so a certificate from any other CA, public or private, is refused;
+- an ``https://`` server without a pinned CA: the system trust store;
+- ``http://``: nothing is checked (there is no TLS), and a pinned CA is refused as a mistake.
+A certificate that does not verify is ``CertificateRejected``, an ``Unreachable`` (the client
+keeps its work and retries, since a server certificate can be fixed without touching devices)
+whose message says which check failed and what the device trusts.
 """
 
 from __future__ import annotations
 
+import ssl
 from typing import Any, Iterator, TypeVar
 
 import httpx
@@ -31,6 +41,54 @@ class Unreachable(Exception):
     """The server could not be reached, or the exchange broke off."""
 
 
+class CertificateRejected(Unreachable):
+    """TLS was refused because the server's certificate did not verify (wrong CA, expired,
+    or not issued for the host name the device uses)."""
+
+
+def pinned_ssl_context(ca_pem: str) -> ssl.SSLContext:
+    """A client context that trusts the CA certificate(s) in ``ca_pem`` only.
+
+    Raises ValueError when ``ca_pem`` holds no CA certificate: an empty ``cadata`` would
+    silently mean "the system store", and a server certificate given by mistake as the CA
+    would fail every handshake later with a less helpful message.
+    """
+    if "-----BEGIN CERTIFICATE-----" not in (ca_pem or ""):
+        raise ValueError("the CA file holds no PEM certificate")
+    try:
+        context = ssl.create_default_context(cadata=ca_pem)
+    except ssl.SSLError as error:
+        raise ValueError(f"the CA file is not a readable PEM certificate: {error}") from None
+    if context.cert_store_stats()["x509_ca"] == 0:
+        raise ValueError("the CA file holds no CA certificate (was it the server's certificate?)")
+    return context
+
+
+def server_verification(server_url: str, ca_pem: str | None = None) -> ssl.SSLContext | bool:
+    """What a device checks ``server_url``'s certificate against (see the module docstring)."""
+    if ca_pem is not None:
+        if not server_url.lower().startswith("https://"):
+            raise ValueError(f"a pinned CA needs an https:// server, not {server_url}")
+        return pinned_ssl_context(ca_pem)
+    if server_url.lower().startswith("https://"):
+        return ssl.create_default_context()
+    return True  # plain http: httpx's default, which no request uses
+
+
+def as_unreachable(error: BaseException, *, pinned: bool) -> Unreachable:
+    """The ``Unreachable`` for a failed exchange, naming a certificate failure as such."""
+    cause: BaseException | None = error
+    for _ in range(8):  # the ssl error sits a few causes down under httpx's and httpcore's wrappers
+        if cause is None or isinstance(cause, ssl.SSLCertVerificationError):
+            break
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        trusted = "only the CA pinned at enrollment (--ca)" if pinned else "the system trust store"
+        return CertificateRejected(f"the server's TLS certificate failed verification "
+                                   f"({cause.verify_message or cause.reason}); this device trusts {trusted}")
+    return Unreachable(str(error) or type(error).__name__)
+
+
 class ServerRefused(Exception):
     def __init__(self, status: int, code: str, detail: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(f"{status} {code}: {detail}")
@@ -50,11 +108,14 @@ def _refusal(response: httpx.Response) -> ServerRefused:
 
 
 class HttpTransport:
-    """Talks to one server. ``client`` may be any httpx.Client (tests pass Litestar's TestClient)."""
+    """Talks to one server. ``client`` may be any httpx.Client (tests pass Litestar's TestClient);
+    an injected client checks certificates its own way, and ``ca_pem`` then only shapes messages."""
 
     def __init__(self, base_url: str | None = None, *, token: str | None = None, client: httpx.Client | None = None,
-                 timeout: float = 30.0) -> None:
-        self.client = client or httpx.Client(base_url=base_url or "", timeout=timeout)
+                 timeout: float = 30.0, ca_pem: str | None = None) -> None:
+        self.ca_pem = ca_pem  # the CA this device pinned at enrollment, PEM; None: see server_verification
+        self.client = client or httpx.Client(base_url=base_url or "", timeout=timeout,
+                                             verify=server_verification(base_url or "", ca_pem))
         self.token = token
 
     def _headers(self) -> dict[str, str]:
@@ -67,7 +128,7 @@ class HttpTransport:
         try:
             response = self.client.post(path, content=encode(message), headers=self._headers())
         except httpx.TransportError as error:
-            raise Unreachable(str(error) or type(error).__name__) from error
+            raise as_unreachable(error, pinned=self.ca_pem is not None) from error
         if response.status_code >= 400:
             raise _refusal(response)
         return decode(response.content, reply_type)
@@ -93,7 +154,7 @@ class HttpTransport:
                     raise _refusal(response)
                 yield from iter_frames(response.iter_bytes())
         except (httpx.TransportError, ConnectionError) as error:
-            raise Unreachable(str(error) or type(error).__name__) from error
+            raise as_unreachable(error, pinned=self.ca_pem is not None) from error
 
     def live_events(self, timeout: float = 60.0) -> Iterator[int]:
         """Yield the newest change version each time the server announces one (SSE)."""
@@ -114,7 +175,7 @@ class HttpTransport:
                     elif line.startswith("data:"):
                         data += line[5:].strip()
         except httpx.TransportError as error:
-            raise Unreachable(str(error) or type(error).__name__) from error
+            raise as_unreachable(error, pinned=self.ca_pem is not None) from error
 
     def close(self) -> None:
         self.client.close()

@@ -82,9 +82,10 @@ def _all_moves(hq: httpx.Client) -> list[dict[str, Any]]:
             return moves
 
 
-def audit(base_url: str, devices: list[DeviceFacts]) -> AuditResult:
+def audit(hq: httpx.Client, devices: list[DeviceFacts]) -> AuditResult:
+    """``hq``: a client of the server's HQ API, signed in with the right to read every site."""
     result = AuditResult(devices=len(devices))
-    with httpx.Client(base_url=base_url, timeout=120) as hq:
+    with hq:
         moves = _all_moves(hq)
         on_hand = hq.get("/api/v1/on-hand").json()
         server_devices = {d["id"]: d for d in hq.get("/api/v1/devices").json()}

@@ -120,7 +120,7 @@ class CrashTrials:
 
     def setup(self) -> None:
         self.server.start()
-        self.site_ids = create_world(self.server.url, list(POOL_SITES), items=8)
+        self.site_ids = create_world(self.server.hq_client(), list(POOL_SITES), items=8)
         # Two devices on the site that refuses negative stock: their offline issues race, so the
         # server rejects some, and the audit follows those rejections to the device and HQ.
         for site_code in ("CRASH-A", "CRASH-A", "CRASH-A", "CRASH-B", "CRASH-B"):
@@ -254,7 +254,7 @@ class CrashTrials:
                 for device, _code in self.pool:
                     self._sync(device)
             facts = [self._facts(device) for device, _code in self.pool] + self.retired
-            self.report.audit = audit(self.server.url, facts)
+            self.report.audit = audit(self.server.hq_client(timeout=120), facts)
         finally:
             for device, _code in self.pool:
                 device.stop()

@@ -170,7 +170,7 @@ class FleetSimulation:
         self.server.start()
         plans = [SitePlan(f"FLEET-{i:02d}", "reject" if i < config.reject_sites else "flag", locations=5)
                  for i in range(config.sites)]
-        site_ids = list(create_world(self.server.url, plans, items=config.items).values())
+        site_ids = list(create_world(self.server.hq_client(), plans, items=config.items).values())
         self.devices = [DeviceHandle(self.workdir / f"device-{i:03d}", log_path=self.workdir / f"device-{i:03d}.log")
                         for i in range(config.devices)]
         for device in self.devices:  # start all first: their imports run in parallel
@@ -238,7 +238,7 @@ class FleetSimulation:
         verifies = self._collect("verify")
         facts = [DeviceFacts(device.home.name, statuses[i], verifies[i], dict(device.committed))
                  for i, device in enumerate(self.devices)]
-        return audit(self.server.url, facts)
+        return audit(self.server.hq_client(timeout=120), facts)
 
     def _collect(self, op: str) -> list[dict[str, Any]]:
         commands = [device.send(op) for device in self.devices]

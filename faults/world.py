@@ -19,9 +19,10 @@ class SitePlan:
     locations: int = 4
 
 
-def create_world(base_url: str, sites: list[SitePlan], *, items: int) -> dict[str, str]:
-    """Create the sites, their warehouses and locations, and the shared items. Returns code → site id."""
-    with httpx.Client(base_url=base_url, timeout=60) as hq:
+def create_world(hq: httpx.Client, sites: list[SitePlan], *, items: int) -> dict[str, str]:
+    """Create the sites, their warehouses and locations, and the shared items, with ``hq``
+    signed in as an administrator. Returns code → site id."""
+    with hq:
 
         def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
             response = hq.post(path, json=body)

@@ -19,7 +19,6 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 
 from edge_client.client import EdgeClient
 from edge_client.lookup import on_hand_rows
@@ -38,7 +37,7 @@ def run_demo(workdir: Path) -> int:
     server = ServerProcess(f"sqlite+aiosqlite:///{workdir / 'server.db'}", log_path=workdir / "server.log")
     _say(f"[1] starting the central server on {server.url} (SQLite in {workdir})")
     server.start()
-    hq = httpx.Client(base_url=server.url, timeout=30)
+    hq = server.hq_client(timeout=30)  # signed in as the administrator the server was started with
     site = hq.post("/api/v1/sites", json={"code": "WH-HY", "name": "汉阳成品仓", "kind": "warehouse"}).json()["id"]
     hq.post("/api/v1/units", json={"code": "PCS", "name": "件"})
     item = hq.post("/api/v1/items", json={"sku": "BRK-𠮷-01", "name": "制动卡钳 𠮷", "unit_code": "PCS"}).json()["id"]

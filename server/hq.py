@@ -2,6 +2,11 @@
 
 HQ writes are mutations too (one definition per rule), applied in one transaction with the
 live feed told afterwards. A rejection surfaces at once as a problem detail.
+
+Each request gets the commands bound to its signed-in user (``as_user``): the user's
+permission for the mutation is checked again here, the user is recorded on what the mutation
+writes, and a user bound to one site writes as that site (the engine's scope checks then refuse
+other sites' rows, as they do for devices).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from typing import Any
 from litestar import Request
 from sqlalchemy import Connection, text
 
+from erp.access.errors import Forbidden
+from server.auth.service import Principal
 from server.db import Database
 from server.live import CHANNEL, ChangeFeed
 from sync.context import FieldConflict
@@ -19,17 +26,26 @@ from sync.server_apply import apply_hq
 
 
 class HqCommands:
-    def __init__(self, db: Database, registry: Registry, feed: ChangeFeed) -> None:
+    def __init__(self, db: Database, registry: Registry, feed: ChangeFeed, principal: Principal | None = None) -> None:
         self.db = db
         self.registry = registry
         self.feed = feed
+        self.principal = principal
 
-    async def run(self, name: str, args: Any, *, user: str | None = None) -> list[FieldConflict]:
+    def as_user(self, principal: Principal) -> "HqCommands":
+        return HqCommands(self.db, self.registry, self.feed, principal)
+
+    async def run(self, name: str, args: Any) -> list[FieldConflict]:
         definition = self.registry.resolve_latest(name)
+        user, site_id = None, None
+        if self.principal is not None:
+            if not self.principal.may(name):
+                raise Forbidden(f"your role does not allow {name}", permission=name, roles=list(self.principal.roles))
+            user, site_id = self.principal.username, self.principal.site_id
         notify_in_transaction = not self.db.is_sqlite
 
         def apply(conn: Connection):
-            ctx = apply_hq(conn, self.registry, definition, args, user=user)
+            ctx = apply_hq(conn, self.registry, definition, args, user=user, site_id=site_id)
             if notify_in_transaction and ctx.touched_scopes:
                 conn.execute(text("SELECT pg_notify(:channel, :payload)"),
                              {"channel": CHANNEL, "payload": self.feed.payload(ctx.commit_version, ctx.touched_scopes)})
@@ -42,7 +58,7 @@ class HqCommands:
 
 
 def provide_hq(request: Request) -> HqCommands:
-    return request.app.state.hq
+    return request.app.state.hq.as_user(request.state.principal)
 
 
 def provide_db(request: Request) -> Database:

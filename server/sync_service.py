@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import AsyncIterator
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, insert, or_, select, text
 
 from protocol import PROTOCOL_VERSION
 from protocol.bootstrap import BootstrapDone, BootstrapPosition, BootstrapRequest, BootstrapStart, encode_frame
@@ -79,18 +79,23 @@ class SyncService:
         token = secrets.token_urlsafe(32)
         device_id = new_id()
 
-        def register(conn: Connection) -> None:
-            if conn.execute(select(sites.c.id).where(sites.c.id == request.site_id)).first() is None:
+        def register(conn: Connection) -> str:
+            # A site's id or its code: people enrolling a tablet know the code, and need no HQ
+            # account to look the id up.
+            site_id = conn.execute(select(sites.c.id).where(
+                or_(sites.c.id == request.site_id, sites.c.code == request.site_id))).scalar()
+            if site_id is None:
                 raise NotFound("this site does not exist", code="sync.unknown_site", site_id=request.site_id)
             conn.execute(
                 insert(sync_devices).values(
-                    id=device_id, site_id=request.site_id, name=request.device_name, token_hash=token_hash(token),
+                    id=device_id, site_id=site_id, name=request.device_name, token_hash=token_hash(token),
                     last_applied_seq=0, enrolled_at=datetime.now(timezone.utc),
                 )
             )
+            return site_id
 
-        await self.db.write(register)
-        return EnrollResponse(device_id=device_id, token=token, site_id=request.site_id,
+        site_id = await self.db.write(register)
+        return EnrollResponse(device_id=device_id, token=token, site_id=site_id,
                               protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION)
 
     async def authenticate(self, authorization: str | None) -> Device:

@@ -83,8 +83,11 @@ def list_rejections(
     ]
 
 
-def list_conflicts(conn: Connection, *, status: str | None, device_id: str | None) -> list[ConflictView]:
+def list_conflicts(conn: Connection, *, status: str | None, device_id: str | None,
+                   site_id: str | None = None) -> list[ConflictView]:
     query = select(sync_conflicts).order_by(sync_conflicts.c.detected_at)
+    if site_id:
+        query = query.where(sync_conflicts.c.site_id == site_id)
     if status:
         query = query.where(sync_conflicts.c.status == status)
     if device_id:

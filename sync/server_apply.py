@@ -319,14 +319,15 @@ def _apply_one(conn: Connection, ctx: MutationContext, item: DecodedMutation, no
 
 def apply_hq(
     conn: Connection, registry: Registry, definition: MutationDef, args: Any, *, user: str | None = None,
-    hlc: str = "", now: datetime | None = None,
+    site_id: str | None = None, hlc: str = "", now: datetime | None = None,
 ) -> MutationContext:
-    """Run one mutation for headquarters (all sites). A rejection propagates to the caller,
+    """Run one mutation for headquarters: for every site, or for ``site_id`` only (a user bound
+    to one site, checked like a device of that site). A rejection propagates to the caller,
     whose transaction then rolls back: HQ gets the error at once instead of an inbox entry."""
     now = now or datetime.now(timezone.utc)
     version = advance_clock(conn)
     ctx = MutationContext(
-        conn, registry, Side.SERVER, Actor(device_id=None, site_id=None, user=user),
+        conn, registry, Side.SERVER, Actor(device_id=None, site_id=site_id, user=user),
         MutationRef(None, 0, definition.name, definition.version, hlc or f"{version:015d}-00000-hq"),
         commit_version=version,
     )

@@ -18,8 +18,7 @@ from litestar.testing import TestClient
 from sqlalchemy.engine import make_url
 
 from edge_client.client import EdgeClient
-from server.app import create_app
-from tests.support import FlakyTransport, World, build_world
+from tests.support import FlakyTransport, World, build_world, signed_in_app
 
 PG_BASE = os.environ.get("JCERP_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -81,7 +80,8 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture
 def server(db_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(db_url)) as client:
+    """The app in-process, signed in as its first administrator (every HQ permission)."""
+    with signed_in_app(db_url) as client:
         yield client
 
 

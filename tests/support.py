@@ -1,12 +1,13 @@
-"""Test helpers: a transport that can go offline, lose responses and repeat pushes,
+"""Test helpers: a transport that can go offline, lose responses and repeat pushes, a signed-in app,
 and a small HQ world (site, item, locations) built through the HQ API."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterator
 
 from edge_client.transport import HttpTransport, Unreachable
 from erp.inventory.stock_move import Issue, Receive
@@ -51,6 +52,30 @@ class World:
     location: str
     location2: str
     other_location: str
+
+
+ADMIN = ("admin", "管理员-口令-𠮷-2026")  # the first administrator of every test server
+
+
+def sign_in(client: Any, username: str, password: str) -> dict:
+    """Sign ``client`` in: later requests carry the bearer token. Returns the sign-in answer."""
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    client.headers["authorization"] = f"Bearer {answer['token']}"
+    return answer
+
+
+@contextmanager
+def signed_in_app(db_url: str) -> Iterator[Any]:
+    """The app in-process (Litestar's TestClient), signed in as its first administrator."""
+    from litestar.testing import TestClient
+
+    from server.app import create_app
+
+    with TestClient(create_app(db_url, bootstrap_admin=ADMIN)) as client:
+        sign_in(client, *ADMIN)
+        yield client
 
 
 def build_world(client: Any, policy: str = "flag") -> World:

@@ -21,6 +21,8 @@ from erp.inventory.queries import (
 )
 from erp.inventory.warehouse import CreateLocation, CreateWarehouse, UpdateWarehouse
 from server.db import Database
+from server.auth.guard import provide_principal, site_in_scope
+from server.auth.service import Principal
 from server.hq import HqCommands, provide_db, provide_hq
 from sync.context import Edit, FieldConflict
 from sync.errors import NotFound
@@ -85,48 +87,49 @@ def _conflicts(found: list[FieldConflict]) -> list[dict]:
 class InventoryController(Controller):
     path = "/api/v1"
     tags = ["inventory"]
-    dependencies = {"db": Provide(provide_db, sync_to_thread=False), "hq": Provide(provide_hq, sync_to_thread=False)}
+    dependencies = {"db": Provide(provide_db, sync_to_thread=False), "hq": Provide(provide_hq, sync_to_thread=False),
+                    "principal": Provide(provide_principal, sync_to_thread=False)}
 
-    @get("/units")
+    @get("/units", opt={"permission": "inventory.view"})
     async def list_units(self, db: Database) -> list[UnitView]:
         return await db.read(queries.list_units)
 
-    @post("/units")
+    @post("/units", opt={"permission": "inventory.create_unit"})
     async def create_unit(self, data: CreateUnit, hq: HqCommands) -> UnitView:
         await hq.run("inventory.create_unit", data)
         return UnitView(data.code, data.name)
 
-    @get("/items")
+    @get("/items", opt={"permission": "inventory.view"})
     async def list_items(
         self, db: Database, q: str | None = None, limit: Limit = 100, after: str | None = None
     ) -> list[ItemView]:
         return await db.read(queries.list_items, search=q, limit=limit, after=after)
 
-    @get("/items/{item_id:str}")
+    @get("/items/{item_id:str}", opt={"permission": "inventory.view"})
     async def get_item(self, db: Database, item_id: str) -> ItemView:
         item = await db.read(queries.get_item, item_id)
         if item is None:
             raise NotFound("no such item", item_id=item_id)
         return item
 
-    @post("/items")
+    @post("/items", opt={"permission": "inventory.create_item"})
     async def create_item(self, data: NewItem, hq: HqCommands, db: Database) -> ItemView:
         item_id = data.id or new_id()
         await hq.run("inventory.create_item", CreateItem(item_id=item_id, sku=data.sku, name=data.name,
                                                          unit_code=data.unit_code, barcode=data.barcode))
         return await db.read(queries.get_item, item_id)
 
-    @patch("/items/{item_id:str}")
+    @patch("/items/{item_id:str}", opt={"permission": "inventory.update_item"})
     async def edit_item(self, item_id: str, data: ItemEdit, hq: HqCommands) -> EditResult:
         found = await hq.run("inventory.update_item", UpdateItem(item_id=item_id, name=data.name,
                                                                   barcode=data.barcode, active=data.active))
         return EditResult(item_id, _conflicts(found))
 
-    @get("/warehouses")
-    async def list_warehouses(self, db: Database, site_id: str | None = None) -> list[WarehouseView]:
-        return await db.read(queries.list_warehouses, site_id=site_id)
+    @get("/warehouses", opt={"permission": "inventory.view"})
+    async def list_warehouses(self, db: Database, principal: Principal, site_id: str | None = None) -> list[WarehouseView]:
+        return await db.read(queries.list_warehouses, site_id=site_in_scope(principal, site_id))
 
-    @post("/warehouses")
+    @post("/warehouses", opt={"permission": "inventory.create_warehouse"})
     async def create_warehouse(self, data: NewWarehouse, hq: HqCommands, db: Database) -> WarehouseView:
         warehouse_id = data.id or new_id()
         await hq.run("inventory.create_warehouse", CreateWarehouse(
@@ -135,19 +138,20 @@ class InventoryController(Controller):
         created = await db.read(queries.list_warehouses, site_id=data.site_id)
         return next(warehouse for warehouse in created if warehouse.id == warehouse_id)
 
-    @patch("/warehouses/{warehouse_id:str}")
+    @patch("/warehouses/{warehouse_id:str}", opt={"permission": "inventory.update_warehouse"})
     async def edit_warehouse(self, warehouse_id: str, data: WarehouseEdit, hq: HqCommands) -> EditResult:
         found = await hq.run("inventory.update_warehouse", UpdateWarehouse(
             warehouse_id=warehouse_id, name=data.name, negative_stock_policy=data.negative_stock_policy))
         return EditResult(warehouse_id, _conflicts(found))
 
-    @get("/locations")
+    @get("/locations", opt={"permission": "inventory.view"})
     async def list_locations(
-        self, db: Database, site_id: str | None = None, warehouse_id: str | None = None
+        self, db: Database, principal: Principal, site_id: str | None = None, warehouse_id: str | None = None
     ) -> list[LocationView]:
-        return await db.read(queries.list_locations, site_id=site_id, warehouse_id=warehouse_id)
+        return await db.read(queries.list_locations, site_id=site_in_scope(principal, site_id),
+                             warehouse_id=warehouse_id)
 
-    @post("/locations")
+    @post("/locations", opt={"permission": "inventory.create_location"})
     async def create_location(self, data: NewLocation, hq: HqCommands, db: Database) -> LocationView:
         location_id = data.id or new_id()
         await hq.run("inventory.create_location", CreateLocation(
@@ -155,28 +159,31 @@ class InventoryController(Controller):
         created = await db.read(queries.list_locations, site_id=None, warehouse_id=data.warehouse_id)
         return next(location for location in created if location.id == location_id)
 
-    @get("/on-hand")
+    @get("/on-hand", opt={"permission": "inventory.view"})
     async def on_hand(
-        self, db: Database, site_id: str | None = None, item_id: str | None = None, location_id: str | None = None
+        self, db: Database, principal: Principal, site_id: str | None = None, item_id: str | None = None,
+        location_id: str | None = None,
     ) -> list[OnHandView]:
         """On-hand per item and location, from the derived table (never a ledger sum)."""
-        return await db.read(queries.list_on_hand, site_id=site_id, item_id=item_id, location_id=location_id)
+        return await db.read(queries.list_on_hand, site_id=site_in_scope(principal, site_id), item_id=item_id,
+                             location_id=location_id)
 
-    @get("/movements")
+    @get("/movements", opt={"permission": "inventory.view"})
     async def movements(
-        self, db: Database, site_id: str | None = None, item_id: str | None = None, location_id: str | None = None,
-        kind: str | None = None, since: datetime | None = None, until: datetime | None = None,
-        limit: Limit = 100, after: str | None = None,
+        self, db: Database, principal: Principal, site_id: str | None = None, item_id: str | None = None,
+        location_id: str | None = None, kind: str | None = None, since: datetime | None = None,
+        until: datetime | None = None, limit: Limit = 100, after: str | None = None,
     ) -> MovePage:
         """Stock moves, oldest first, filtered; page on with ``after=next_after``."""
-        return await db.read(queries.list_moves, site_id=site_id, item_id=item_id, location_id=location_id,
+        return await db.read(queries.list_moves, site_id=site_in_scope(principal, site_id), item_id=item_id, location_id=location_id,
                              kind=kind, since=since, until=until, limit=limit, after=after)
 
-    @get("/inventory-exceptions")
-    async def exceptions(self, db: Database, site_id: str | None = None, status: str | None = None) -> list[ExceptionView]:
-        return await db.read(queries.list_exceptions, site_id=site_id, status=status)
+    @get("/inventory-exceptions", opt={"permission": "inventory.view"})
+    async def exceptions(self, db: Database, principal: Principal, site_id: str | None = None,
+                         status: str | None = None) -> list[ExceptionView]:
+        return await db.read(queries.list_exceptions, site_id=site_in_scope(principal, site_id), status=status)
 
-    @post("/inventory-exceptions/{exception_id:str}/review", status_code=200)
+    @post("/inventory-exceptions/{exception_id:str}/review", status_code=200, opt={"permission": "inventory.review_exception"})
     async def review(self, exception_id: str, data: Review, hq: HqCommands) -> dict:
         await hq.run("inventory.review_exception", ReviewException(exception_id=exception_id, note=data.note))
         return {"id": exception_id, "status": "reviewed"}

@@ -38,11 +38,11 @@ class SiteController(Controller):
     tags = ["org"]
     dependencies = {"db": Provide(provide_db, sync_to_thread=False), "hq": Provide(provide_hq, sync_to_thread=False)}
 
-    @get("/")
+    @get("/", opt={"permission": "org.view"})
     async def list_sites(self, db: Database) -> list[SiteView]:
         return await db.read(_list_sites)
 
-    @post("/")
+    @post("/", opt={"permission": "org.create_site"})
     async def create_site(self, data: NewSite, hq: HqCommands) -> SiteView:
         site_id = data.id or new_id()
         await hq.run("org.create_site", CreateSite(site_id=site_id, code=data.code, name=data.name, kind=data.kind))

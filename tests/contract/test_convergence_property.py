@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Iterator
 
 from hypothesis import HealthCheck, given, settings, strategies as st
-from litestar.testing import TestClient
 import pytest
 from sqlalchemy import func, select
 
@@ -22,14 +21,13 @@ from erp.inventory.item import UpdateItem
 from erp.inventory.stock_count import Count
 from erp.inventory.on_hand import on_hand
 from erp.inventory.stock_move import Issue, Receive, Transfer, stock_moves
-from server.app import create_app
 from sync.builtin import sync_rejections
 from sync.context import Edit
 from sync.errors import MutationRejected
 from sync.ids import new_id
 from sync.schema import sync_mutation_log
 from tests.conftest import postgres_url
-from tests.support import FlakyTransport, build_world, now, scope_snapshot
+from tests.support import FlakyTransport, build_world, now, scope_snapshot, signed_in_app
 
 quantities = st.decimals(min_value=Decimal("0.5"), max_value=Decimal("40"), places=1)
 
@@ -65,7 +63,7 @@ def _server_database(kind: str, root: Path) -> Iterator[str]:
 def test_every_replica_converges_and_every_mutation_is_accounted_for(kind, devices, policy, actions):
     with tempfile.TemporaryDirectory() as directory, _server_database(kind, Path(directory)) as url:
         root = Path(directory)
-        with TestClient(create_app(url)) as server:
+        with signed_in_app(url) as server:
             world = build_world(server, policy=policy)
             edges: list[EdgeClient] = []
             for index in range(devices):

@@ -209,14 +209,7 @@ def test_pull_pages_end_on_version_boundaries(server, world, make_edge):
     for _ in range(12):
         receive(a, world, "1")
         a.sync_once()  # one commit (version) per receipt
-    import edge_client.client as client_module
-
-    original = client_module.PULL_PAGE
-    client_module.PULL_PAGE = 5
-    try:
-        report = b.pull()
-    finally:
-        client_module.PULL_PAGE = original
+    report = b.pull(page_rows=5)
     assert report.pages >= 3
     assert edge_on_hand(b, world) == Decimal(12)
 

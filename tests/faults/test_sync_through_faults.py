@@ -234,7 +234,7 @@ def _run_trial(tmp_path: Path, seed: int, plan: FaultPlan, *, db: str | None = N
     tmp_path.mkdir(parents=True, exist_ok=True)
     db = db or f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
     with ServerProcess(db, log_path=tmp_path / "server.log") as server, \
-            httpx.Client(base_url=server.url, timeout=30) as hq:
+            server.hq_client(timeout=30) as hq:
         world = build_world(hq, policy="reject")
         with FaultProxy(server.url, seed=seed, plan=plan) as proxy:
             trial = Trial(hq, world, proxy, tmp_path, seed, client_timeout)
@@ -305,7 +305,7 @@ def test_a_bootstrap_cut_mid_stream_resumes_and_ends_with_the_servers_scope(tmp_
     resumes from its last stored chunk until it holds exactly its scope."""
     db_file = tmp_path / "server.db"
     with ServerProcess(f"sqlite+aiosqlite:///{db_file}", log_path=tmp_path / "server.log") as server, \
-            httpx.Client(base_url=server.url, timeout=30) as hq:
+            server.hq_client(timeout=30) as hq:
         world = build_world(hq)
         seeder = EdgeClient.enroll(tmp_path / "seeder", server_url=server.url, site_id=world.site, device_name="S")
         seeder.sync_once()
@@ -340,7 +340,7 @@ def test_the_live_stream_passes_through_and_a_cut_stream_is_unreachable(tmp_path
     """Server-sent events are an endless chunked answer: the proxy forwards them as they come,
     and a cut ends the stream with ``Unreachable`` for the device to reconnect."""
     with ServerProcess(f"sqlite+aiosqlite:///{tmp_path / 'server.db'}", log_path=tmp_path / "server.log") as server, \
-            httpx.Client(base_url=server.url, timeout=30) as hq:
+            server.hq_client(timeout=30) as hq:
         world = build_world(hq)
         writer = EdgeClient.enroll(tmp_path / "w", server_url=server.url, site_id=world.site, device_name="W")
         writer.sync_once()

@@ -26,11 +26,10 @@ from erp.inventory.stock_move import Receive
 from protocol import PROTOCOL_VERSION
 from protocol.base import encode
 from protocol.push import MutationEnvelope, PushRequest
-from server.app import create_app
 from sync.ids import new_id
 from sync.schema import SCHEMA_VERSION
 from tests.conftest import postgres_url
-from tests.support import World, build_world, now
+from tests.support import World, build_world, now, signed_in_app
 
 API_STATE = ("/api/v1/movements?limit=1000", "/api/v1/on-hand", "/api/v1/devices", "/api/v1/rejections")
 
@@ -54,6 +53,12 @@ class FuzzEnv:
         devices = {d["id"]: d for d in self.client.get("/api/v1/devices").json()}
         return devices[self.device_id]["last_applied_seq"]
 
+    def throwaway_token(self) -> str:
+        """A session of its own for sign-out cases, so they never sign the fuzzing client out."""
+        answer = self.client.post("/api/v1/auth/login", json={"username": THROWAWAY[0], "password": THROWAWAY[1]})
+        assert answer.status_code == 200, answer.text
+        return answer.json()["token"]
+
     def db_state(self) -> dict[str, list[str]]:
         if self.db_url.startswith("postgresql"):
             return asyncio.run(_postgres_state(self.db_url))
@@ -61,7 +66,7 @@ class FuzzEnv:
         try:
             tables = [row[0] for row in connection.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
-            return {table: sorted(repr(row) for row in connection.execute(f'SELECT * FROM "{table}"'))
+            return {table: sorted(repr(row) for row in connection.execute(f'SELECT {_columns(table)} FROM "{table}"'))
                     for table in tables}
         finally:
             connection.close()
@@ -90,6 +95,21 @@ class FuzzEnv:
         return response
 
 
+# A refused sign-in is meant to change one thing: the user's count of failed attempts (and,
+# at the limit, the lockout). Everything else must stay as it was.
+EXPECTED_EFFECTS_OF_REFUSALS = {"hq_users": ("failed_logins", "locked_until")}
+THROWAWAY = ("fuzz-sign-out", "只用于注销-𠮷-2026")
+
+
+def _columns(table: str) -> str:
+    from sync.schema import metadata
+
+    skipped = EXPECTED_EFFECTS_OF_REFUSALS.get(table)
+    if not skipped:
+        return "*"
+    return ", ".join(f'"{c.name}"' for c in metadata.tables[table].columns if c.name not in skipped)
+
+
 async def _postgres_state(url: str) -> dict[str, list[str]]:
     import asyncpg
 
@@ -99,7 +119,7 @@ async def _postgres_state(url: str) -> dict[str, list[str]]:
     try:
         tables = [row[0] for row in await connection.fetch(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")]
-        return {table: sorted(repr(tuple(row)) for row in await connection.fetch(f'SELECT * FROM "{table}"'))
+        return {table: sorted(repr(tuple(row)) for row in await connection.fetch(f'SELECT {_columns(table)} FROM "{table}"'))
                 for table in tables}
     finally:
         await connection.close()
@@ -135,8 +155,11 @@ def fuzz_env_pg() -> Iterator[FuzzEnv]:
 
 
 def _env(db_url: str) -> Iterator[FuzzEnv]:
-    with TestClient(create_app(db_url)) as client:
+    with signed_in_app(db_url) as client:
         world = build_world(client)
+        created = client.post("/api/v1/admin/users", json={
+            "username": THROWAWAY[0], "display_name": "注销用", "password": THROWAWAY[1], "roles": ["warehouse_clerk"]})
+        assert created.status_code == 201, created.text
         enrolled = client.post("/sync/v1/enroll", json={
             "type": "enroll", "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION,
             "site_id": world.site, "device_name": "fuzz"})

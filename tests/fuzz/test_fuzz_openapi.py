@@ -51,6 +51,8 @@ def send(env: Any, case: Any) -> None:
     headers = {k: v for k, v in kwargs.get("headers", {}).items() if k.lower() != "x-schemathesis-testcaseid"}
     if kwargs.get("cookies"):
         headers["cookie"] = "; ".join(f"{k}={v}" for k, v in kwargs["cookies"].items())
+    if kwargs["url"].endswith("/api/v1/auth/logout"):
+        headers["authorization"] = f"Bearer {env.throwaway_token()}"
     request: dict[str, Any] = {"params": kwargs.get("params") or None, "headers": headers}
     if "json" in kwargs:
         request["content"] = json.dumps(kwargs["json"], allow_nan=True).encode("utf-8", "surrogatepass")

@@ -135,7 +135,8 @@ def test_unknown_device(server, world, device):
     body = _push(device, [_envelope(1, _receive_args(world))])
     response = server.post("/sync/v1/push", content=body, headers={**MSGPACK, "authorization": "Bearer forged"})
     _assert_problem(response, 401, "sync.unknown_device")
-    _assert_problem(server.post("/sync/v1/pull", content=b"", headers=MSGPACK), 401, "sync.unauthenticated")
+    _assert_problem(server.post("/sync/v1/pull", content=b"", headers={**MSGPACK, "authorization": ""}), 401,
+                    "sync.unauthenticated")
     _nothing_applied(server, device)
 
 

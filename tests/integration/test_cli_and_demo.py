@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import httpx
 import pytest
 
 from jcerp.cli import main
@@ -27,7 +26,7 @@ def test_the_demo_converges_and_says_so(tmp_path, capsys):
 
 def test_a_clerk_works_a_device_from_the_command_line(tmp_path, capsys):
     with ServerProcess(f"sqlite+aiosqlite:///{tmp_path / 'server.db'}") as server:
-        hq = httpx.Client(base_url=server.url, timeout=30)
+        hq = server.hq_client(timeout=30)
         build_world(hq)
         home = str(tmp_path / "tablet")
 

@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import msgspec
 import pytest
 
@@ -67,7 +66,7 @@ def test_every_change_reaches_a_live_device(process_db, tmp_path, workers):
     if workers > 1 and process_db.startswith("sqlite"):
         workers = 2  # SQLite workers share changes by polling the clock (twice a second)
     with ServerProcess(process_db, workers=workers, log_path=tmp_path / "server.log") as server:
-        hq = httpx.Client(base_url=server.url, timeout=30)
+        hq = server.hq_client(timeout=30)
         world = build_world(hq)
         a = EdgeClient.enroll(tmp_path / "a", server_url=server.url, site_id=world.site, device_name="A")
         b = EdgeClient.enroll(tmp_path / "b", server_url=server.url, site_id=world.site, device_name="B")
@@ -95,7 +94,7 @@ def test_every_change_reaches_a_live_device(process_db, tmp_path, workers):
 
 def test_racing_pushes_of_one_batch_on_two_workers_apply_each_mutation_once(process_db, tmp_path):
     with ServerProcess(process_db, workers=2, log_path=tmp_path / "server.log") as server:
-        hq = httpx.Client(base_url=server.url, timeout=30)
+        hq = server.hq_client(timeout=30)
         world = build_world(hq)
         a = EdgeClient.enroll(tmp_path / "a", server_url=server.url, site_id=world.site, device_name="A")
         envelopes = [
@@ -131,7 +130,7 @@ def test_racing_pushes_of_one_batch_on_two_workers_apply_each_mutation_once(proc
 def test_a_device_keeps_working_while_the_server_process_is_killed(tmp_path):
     db = f"sqlite+aiosqlite:///{tmp_path / 'server.db'}"
     server = ServerProcess(db, log_path=tmp_path / "server.log").start()
-    hq = httpx.Client(base_url=server.url, timeout=30)
+    hq = server.hq_client(timeout=30)
     world = build_world(hq)
     a = EdgeClient.enroll(tmp_path / "a", server_url=server.url, site_id=world.site, device_name="A")
     a.sync_once()

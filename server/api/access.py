@@ -1,0 +1,164 @@
+"""HQ API for signing in and for administering users and roles.
+
+Sign-in answers a bearer token with its expiry; every other HQ route wants it in
+``Authorization: Bearer <token>``. Administration needs ``admin.users``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+from litestar import Controller, Request, get, patch, post, put
+from litestar.di import Provide
+
+from server.auth.guard import provide_principal
+from server.auth.service import AuthService, Principal, RoleRecord, UserRecord
+
+
+def provide_auth(request: Request) -> AuthService:
+    return request.app.state.auth
+
+
+class Credentials(msgspec.Struct):
+    username: str
+    password: str
+
+
+class PrincipalView(msgspec.Struct):
+    user_id: str
+    username: str
+    display_name: str
+    site_id: str | None
+    roles: list[str]
+    permissions: list[str]  # grants as stored: exact permissions and patterns (``inventory.*``)
+
+
+class SignInView(msgspec.Struct):
+    token: str
+    expires_at: datetime
+    user: PrincipalView
+
+
+class UserView(msgspec.Struct):
+    id: str
+    username: str
+    display_name: str
+    site_id: str | None
+    roles: list[str]
+    active: bool
+    locked_until: datetime | None
+    created_at: datetime
+
+
+class NewUser(msgspec.Struct):
+    username: str
+    display_name: str
+    password: str
+    roles: list[str]
+    site_id: str | None = None  # None: every site
+
+
+class UserChange(msgspec.Struct):
+    display_name: str | None = None
+    roles: list[str] | None = None
+    site_id: str | None = None
+    all_sites: bool = False  # True: lift the site restriction
+    active: bool | None = None
+    password: str | None = None
+    unlock: bool = False
+
+
+class RoleView(msgspec.Struct):
+    code: str
+    name: str
+    grants: list[str]
+    builtin: bool
+
+
+class RoleBody(msgspec.Struct):
+    name: str
+    grants: list[str]
+
+
+class NewRole(RoleBody):
+    code: str
+
+
+def _principal_view(principal: Principal) -> PrincipalView:
+    return PrincipalView(principal.user_id, principal.username, principal.display_name, principal.site_id,
+                         list(principal.roles), sorted(principal.grants))
+
+
+def _user_view(user: UserRecord) -> UserView:
+    return UserView(user.id, user.username, user.display_name, user.site_id, user.roles, user.active,
+                    user.locked_until, user.created_at)
+
+
+def _role_view(role: RoleRecord) -> RoleView:
+    return RoleView(role.code, role.name, role.grants, role.builtin)
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["access"]
+    dependencies = {"auth": Provide(provide_auth, sync_to_thread=False),
+                    "principal": Provide(provide_principal, sync_to_thread=False)}
+
+    @post("/login", status_code=200, opt={"public": True})
+    async def login(self, request: Request, data: Credentials, auth: AuthService) -> SignInView:
+        """Sign in; five wrong passwords in a row lock the account for 15 minutes."""
+        client = request.client.host if request.client else None
+        signed_in = await auth.login(data.username, data.password, client)
+        return SignInView(signed_in.token, signed_in.expires_at, _principal_view(signed_in.principal))
+
+    @post("/logout", status_code=200, opt={"authenticated": True})
+    async def logout(self, request: Request, auth: AuthService) -> dict:
+        await auth.logout(request.headers["authorization"])
+        return {"signed_out": True}
+
+    @get("/me", opt={"authenticated": True})
+    async def me(self, principal: Principal) -> PrincipalView:
+        return _principal_view(principal)
+
+
+class AdminController(Controller):
+    path = "/api/v1/admin"
+    tags = ["access"]
+    dependencies = {"auth": Provide(provide_auth, sync_to_thread=False)}
+
+    @get("/users", opt={"permission": "admin.users"})
+    async def list_users(self, auth: AuthService) -> list[UserView]:
+        return [_user_view(user) for user in await auth.list_users()]
+
+    @post("/users", opt={"permission": "admin.users"})
+    async def create_user(self, data: NewUser, auth: AuthService) -> UserView:
+        return _user_view(await auth.create_user(data.username, data.display_name, data.password, data.roles,
+                                                 data.site_id))
+
+    @patch("/users/{user_id:str}", opt={"permission": "admin.users"})
+    async def change_user(self, user_id: str, data: UserChange, auth: AuthService) -> UserView:
+        """Changing roles, site, password or disabling a user signs them out everywhere."""
+        return _user_view(await auth.update_user(
+            user_id, display_name=data.display_name, roles=data.roles, site_id=data.site_id,
+            clear_site=data.all_sites, active=data.active, password=data.password, unlock=data.unlock))
+
+    @get("/roles", opt={"permission": "admin.users"})
+    async def list_roles(self, auth: AuthService) -> list[RoleView]:
+        return [_role_view(role) for role in await auth.list_roles()]
+
+    @post("/roles", opt={"permission": "admin.users"})
+    async def create_role(self, data: NewRole, auth: AuthService) -> RoleView:
+        return _role_view(await auth.save_role(data.code, data.name, data.grants, create=True))
+
+    @put("/roles/{code:str}", opt={"permission": "admin.users"})
+    async def change_role(self, code: str, data: RoleBody, auth: AuthService) -> RoleView:
+        return _role_view(await auth.save_role(code, data.name, data.grants, create=False))
+
+    @get("/permissions", opt={"permission": "admin.users"})
+    async def permissions(self, auth: AuthService) -> dict[str, str]:
+        """Every permission that exists, with what it allows; roles grant these or patterns of them."""
+        return auth.permissions
+
+
+CONTROLLERS = [AuthController, AdminController]
