@@ -85,7 +85,7 @@ def _init(args: argparse.Namespace) -> int:
     ca_pem = _read_ca(args.ca, args.server)
     # The server takes the site's code or id, so enrolling needs no HQ account.
     client = EdgeClient.enroll(args.home, server_url=args.server, site_id=args.site, device_name=args.name,
-                               ca_pem=ca_pem)
+                               enrollment_code=args.code, ca_pem=ca_pem)
     print(f"enrolled device {client.identity.device_id} for site {client.identity.site_id}")
     bar, update = _progress_bar()
     with bar:
@@ -252,6 +252,7 @@ def add_edge_commands(commands: argparse._SubParsersAction) -> None:
     init.add_argument("--server", required=True)
     init.add_argument("--site", required=True, help="site code or id")
     init.add_argument("--name", required=True, help="device name")
+    init.add_argument("--code", required=True, help="one-time enrollment code from HQ (fixes site and role)")
     init.add_argument("--ca", type=Path, metavar="FILE",
                       help="pin this CA certificate (PEM, from `jcerp tls init-ca`) for an https:// server; "
                            "without it an https:// server is checked against the system trust store")
@@ -269,7 +270,7 @@ def add_edge_commands(commands: argparse._SubParsersAction) -> None:
         parser = sub.add_parser(name, help=help_text)
         for flag, options in fields:
             parser.add_argument(flag, **options)
-        parser.add_argument("--user", help="who is acting on a shared device")
+        parser.add_argument("--user", help="who is acting on a shared device (an HQ user name; checked by the server)")
         parser.set_defaults(handler=_with_client(handler))
 
     item = ("--item", {"required": True, "help": "SKU, barcode or id"})

@@ -145,9 +145,11 @@ class EdgeClient:
 
     @classmethod
     def enroll(cls, home: Path | str, *, server_url: str, site_id: str, device_name: str,
-               transport: HttpTransport | None = None, ca_pem: str | None = None) -> "EdgeClient":
-        """Enroll a new device in ``home``. ``ca_pem`` pins the server's CA (PEM text) for good:
-        the enrollment itself and every later exchange trust that CA only."""
+               enrollment_code: str | None = None, transport: HttpTransport | None = None,
+               ca_pem: str | None = None) -> "EdgeClient":
+        """Enroll a new device in ``home`` with a one-time code from HQ (it fixes the device's
+        site and role). ``ca_pem`` pins the server's CA (PEM text) for good: the enrollment
+        itself and every later exchange trust that CA only."""
         if ca_pem is not None:
             try:
                 server_verification(server_url, ca_pem)
@@ -162,12 +164,14 @@ class EdgeClient:
                              code="edge.already_enrolled")
         transport = transport or HttpTransport(server_url, ca_pem=ca_pem)
         answer = transport.enroll(EnrollRequest(protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION,
-                                                site_id=site_id, device_name=device_name))
+                                                site_id=site_id, device_name=device_name,
+                                                enrollment_code=enrollment_code))
         replica = Replica(Path(home), discover())
         with replica.engine.begin() as conn:
             for key, value in (("device_id", answer.device_id), ("site_id", answer.site_id), ("token", answer.token),
                                ("server_url", server_url), ("device_name", device_name), ("next_seq", 1),
-                               ("cursor", 0), ("last_applied_seq", 0), ("server_ca_pem", ca_pem)):
+                               ("cursor", 0), ("last_applied_seq", 0), ("server_ca_pem", ca_pem),
+                               ("role", answer.role or None)):
                 set_meta(conn, key, value)
         replica.close()
         transport.token = answer.token

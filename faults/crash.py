@@ -39,7 +39,7 @@ from typing import Any
 
 from faults.audit import AuditResult, DeviceFacts, audit
 from faults.driver import CommandFailed, DeviceDied, DeviceHandle
-from faults.world import SitePlan, create_world
+from faults.world import SitePlan, create_world, enrollment_codes
 from server.process import ServerProcess
 
 KILL_POINTS = ("push", "pull", "bootstrap", "local_commit")
@@ -115,7 +115,9 @@ class CrashTrials:
         self.newcomers += 1
         name = f"device-{self.newcomers:04d}"
         device = DeviceHandle(self.workdir / name, log_path=self.workdir / f"{name}.log").start()
-        device.call("enroll", server=self.server.url, site=self.site_ids[site_code], name=name)
+        with self.server.hq_client() as hq:
+            code = enrollment_codes(hq, self.site_ids[site_code], 1)[0]
+        device.call("enroll", server=self.server.url, site=self.site_ids[site_code], name=name, code=code)
         return device
 
     def setup(self) -> None:

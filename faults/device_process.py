@@ -6,7 +6,7 @@ writes JSON events, one per line, on stdout:
 
 | command | what it does | events |
 |---|---|---|
-| ``{"op": "enroll", "server", "site", "name"}`` | enroll this replica (once) | ``enrolled`` |
+| ``{"op": "enroll", "server", "site", "name", "code"}`` | enroll this replica (once) with a one-time code | ``enrolled`` |
 | ``{"op": "work", "count", "seed", "at", "step_seconds"}`` | make ``count`` warehouse actions (``faults.traffic``), the n-th at ``at + n × step_seconds`` | ``committed`` per action, after its local commit; ``refused`` when the device refuses it on the spot (nothing queued) |
 | ``{"op": "sync", "chunk_rows", "page_rows"}`` | bootstrap if needed (chunks of ``chunk_rows``), push, pull (pages of about ``page_rows``) | ``phase`` / ``phase_end`` around each part |
 | ``{"op": "status"}`` | pending work, sequences, rejections seen, local ledger check | ``status`` |
@@ -90,7 +90,7 @@ class DeviceProcess:
     def enroll(self, command: dict[str, Any]) -> dict[str, Any]:
         if self.client is None:
             self.client = EdgeClient.enroll(self.home, server_url=command["server"], site_id=command["site"],
-                                            device_name=command["name"],
+                                            device_name=command["name"], enrollment_code=command["code"],
                                             transport=HttpTransport(command["server"], timeout=60.0))
         return {"event": "enrolled", "device_id": self.client.identity.device_id}
 

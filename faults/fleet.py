@@ -40,7 +40,7 @@ from typing import Any, Callable
 
 from faults.audit import AuditResult, DeviceFacts, audit
 from faults.driver import CommandFailed, DeviceHandle
-from faults.world import SitePlan, create_world
+from faults.world import SitePlan, create_world, enrollment_codes
 from server.process import ServerProcess
 
 SIMULATION_START = datetime(2026, 11, 2, 0, 0, tzinfo=timezone.utc)
@@ -175,7 +175,10 @@ class FleetSimulation:
                         for i in range(config.devices)]
         for device in self.devices:  # start all first: their imports run in parallel
             device.start(timeout=300)
+        with self.server.hq_client() as hq:
+            codes = [enrollment_codes(hq, site_ids[i % len(site_ids)], 1)[0] for i in range(config.devices)]
         self._all(self.devices, "enroll", lambda i: {"server": self.server.url, "site": site_ids[i % len(site_ids)],
+                                                     "code": codes[i],
                                                      "name": f"平板 {i:03d}"})
         self._all(self.devices, "sync")
         horizon = SIMULATION_START + timedelta(days=config.days)

@@ -1,4 +1,5 @@
-"""Master data for trials and simulations, made through the HQ API like an administrator would.
+"""Master data and enrollment codes for trials and simulations, made through the HQ API like an
+administrator would.
 
 Sites each get one warehouse with a negative-stock policy and a number of locations; items
 are shared by all sites. Names use rare characters (4-byte UTF-8), as real ones do.
@@ -42,3 +43,18 @@ def create_world(hq: httpx.Client, sites: list[SitePlan], *, items: int) -> dict
                 post("/api/v1/locations", {"warehouse_id": warehouse, "code": f"A-{j:02d}", "name": f"A区{j:02d}"})
             site_ids[plan.code] = site_id
     return site_ids
+
+
+# Devices of the trials record every kind of warehouse action, adjustments included.
+DEVICE_ROLE = "branch_manager"
+
+
+def enrollment_codes(hq: httpx.Client, site_id: str, count: int, role: str = DEVICE_ROLE) -> list[str]:
+    """One-time enrollment codes for ``count`` devices of a site."""
+    codes = []
+    for _ in range(count):
+        answer = hq.post("/api/v1/admin/enrollment-codes", json={"site_id": site_id, "role": role})
+        if answer.status_code != 201:
+            raise RuntimeError(f"enrollment code refused: {answer.status_code} {answer.text}")
+        codes.append(answer.json()["code"])
+    return codes

@@ -14,6 +14,7 @@ negative stock, and the mutation counts. Exit status 1 if anything diverges or s
 from __future__ import annotations
 
 import argparse
+import secrets
 import tempfile
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -45,9 +46,20 @@ def run_demo(workdir: Path) -> int:
     location = hq.post("/api/v1/locations", json={"warehouse_id": warehouse, "code": "A-01-01",
                                                   "name": "A区01排01位"}).json()["id"]
 
-    _say("[2] enrolling two warehouse tablets for the site")
-    a = EdgeClient.enroll(workdir / "tablet-a", server_url=server.url, site_id=site, device_name="平板A")
-    b = EdgeClient.enroll(workdir / "tablet-b", server_url=server.url, site_id=site, device_name="平板B")
+    for username, name in (("zhangsan", "张三"), ("lisi", "李四")):  # the clerks who sign the work
+        hq.post("/api/v1/admin/users", json={"username": username, "display_name": name, "password": secrets.token_urlsafe(12),
+                                             "roles": ["warehouse_clerk"], "site_id": site}).raise_for_status()
+
+    def code() -> str:  # a one-time enrollment code for a warehouse-clerk tablet of the site
+        answer = hq.post("/api/v1/admin/enrollment-codes", json={"site_id": site, "role": "warehouse_clerk"})
+        answer.raise_for_status()
+        return answer.json()["code"]
+
+    _say("[2] enrolling two warehouse tablets for the site, each with a one-time code from HQ")
+    a = EdgeClient.enroll(workdir / "tablet-a", server_url=server.url, site_id=site, device_name="平板A",
+                          enrollment_code=code())
+    b = EdgeClient.enroll(workdir / "tablet-b", server_url=server.url, site_id=site, device_name="平板B",
+                          enrollment_code=code())
     for edge in (a, b):
         edge.sync_once()
 
@@ -56,7 +68,7 @@ def run_demo(workdir: Path) -> int:
     for edge, quantity in ((a, "6"), (b, "4")):
         edge.run("inventory.receive", Receive(move_id=new_id(), item_id=item, location_id=location,
                                               quantity=Decimal(quantity), occurred_at=now, reference="PO-0001"),
-                 user="张三")
+                 user="zhangsan")
         made += 1
     for edge in (a, b, a):
         edge.sync_once()
@@ -70,7 +82,7 @@ def run_demo(workdir: Path) -> int:
             quantity = sum((q for _, _, q in on_hand_rows(conn, site)), Decimal(0))
         edge.run("inventory.issue", Issue(move_id=new_id(), item_id=item, location_id=location, quantity=quantity,
                                           occurred_at=datetime.now(timezone.utc), reference=f"SO-{name}"),
-                 user="李四")
+                 user="lisi")
         made += 1
         try:
             edge.sync_once()

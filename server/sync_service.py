@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import AsyncIterator
 
-from sqlalchemy import Connection, insert, or_, select, text
+from sqlalchemy import Connection, insert, or_, select, text, update
 
 from protocol import PROTOCOL_VERSION
 from protocol.bootstrap import BootstrapDone, BootstrapPosition, BootstrapRequest, BootstrapStart, encode_frame
@@ -21,6 +21,9 @@ from protocol.checksum import ChecksumRequest, ChecksumResponse, TableFingerprin
 from protocol.enroll import EnrollRequest, EnrollResponse
 from protocol.pull import PullRequest, PullResponse
 from protocol.push import MAX_BATCH, PushRequest, PushResponse
+from erp.access.tables import enrollment_codes
+from server.auth.device_access import DeviceAccess
+from server.auth.service import enrollment_code_digest
 from server.db import Database
 from server.live import CHANNEL, ChangeFeed
 from sync.checksum import scope_checksum
@@ -34,6 +37,16 @@ from sync.schema import SCHEMA_VERSION, sync_devices
 from sync.server_apply import apply_push, current_version, decode_batch
 from sync.validation import first_problem
 from erp.org.site import sites
+
+
+class EnrollmentRefused(UnknownDevice):
+    """No valid enrollment code: 401, or 403 when the code is for another site."""
+
+    code = "sync.enrollment_code_invalid"
+
+    def __init__(self, message: str, /, *, code: str, http_status: int = 401, **details) -> None:
+        super().__init__(message, code=code, **details)
+        self.http_status = http_status
 
 
 @dataclass(frozen=True)
@@ -79,23 +92,48 @@ class SyncService:
         token = secrets.token_urlsafe(32)
         device_id = new_id()
 
-        def register(conn: Connection) -> str:
+        if not request.enrollment_code:
+            raise EnrollmentRefused("enrolling needs a one-time enrollment code from headquarters",
+                                    code="sync.enrollment_code_required")
+
+        def register(conn: Connection) -> tuple[str, str, str]:
             # A site's id or its code: people enrolling a tablet know the code, and need no HQ
             # account to look the id up.
             site_id = conn.execute(select(sites.c.id).where(
                 or_(sites.c.id == request.site_id, sites.c.code == request.site_id))).scalar()
             if site_id is None:
                 raise NotFound("this site does not exist", code="sync.unknown_site", site_id=request.site_id)
+            now = datetime.now(timezone.utc)
+            grant = conn.execute(select(enrollment_codes).where(
+                enrollment_codes.c.code_hash == enrollment_code_digest(request.enrollment_code)).with_for_update()).first()
+            if grant is not None and grant.used_at is not None and grant.expires_at > now:
+                # The same device asking again (its answer was lost on the way): it gets its
+                # enrollment again with a new token, as long as it has never synced.
+                earlier = conn.execute(select(sync_devices).where(sync_devices.c.id == grant.device_id)).first()
+                if (earlier is not None and earlier.name == request.device_name and earlier.site_id == site_id
+                        and earlier.last_seen_at is None and earlier.last_applied_seq == 0):
+                    conn.execute(update(sync_devices).where(sync_devices.c.id == earlier.id)
+                                 .values(token_hash=token_hash(token)))
+                    return earlier.id, site_id, grant.role_code
+            if grant is None or grant.used_at is not None or grant.expires_at <= now:
+                # One answer for unknown, used and expired codes: a guesser learns nothing.
+                raise EnrollmentRefused("this enrollment code is not valid (unknown, used or expired); ask HQ for a new one",
+                                        code="sync.enrollment_code_invalid")
+            if grant.site_id != site_id:
+                raise EnrollmentRefused("this enrollment code is for another site", code="sync.enrollment_code_site",
+                                        http_status=403)
+            conn.execute(update(enrollment_codes).where(enrollment_codes.c.code_hash == grant.code_hash)
+                         .values(used_at=now, device_id=device_id))
             conn.execute(
                 insert(sync_devices).values(
                     id=device_id, site_id=site_id, name=request.device_name, token_hash=token_hash(token),
-                    last_applied_seq=0, enrolled_at=datetime.now(timezone.utc),
+                    last_applied_seq=0, enrolled_at=now, role_code=grant.role_code,
                 )
             )
-            return site_id
+            return device_id, site_id, grant.role_code
 
-        site_id = await self.db.write(register)
-        return EnrollResponse(device_id=device_id, token=token, site_id=site_id,
+        device_id, site_id, role = await self.db.write(register)
+        return EnrollResponse(device_id=device_id, token=token, site_id=site_id, role=role,
                               protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION)
 
     async def authenticate(self, authorization: str | None) -> Device:
@@ -132,7 +170,7 @@ class SyncService:
         notify_in_transaction = not self.db.is_sqlite
 
         def apply(conn: Connection):
-            outcome = apply_push(conn, self.registry, device.id, batch)
+            outcome = apply_push(conn, self.registry, device.id, batch, authorize=lambda c, d: DeviceAccess(c, d).check)
             if notify_in_transaction and outcome.touched_scopes:
                 conn.execute(text("SELECT pg_notify(:channel, :payload)"),
                              {"channel": CHANNEL, "payload": self.feed.payload(outcome.response.server_version,
@@ -171,6 +209,10 @@ class SyncService:
         if not 1 <= request.chunk_rows <= 200_000:
             raise ProtocolError("chunk_rows must be within 1..200000", code="sync.bad_bootstrap")
         snapshot = await self.db.read(current_version)
+        # The device has used its enrollment: from now on its code cannot re-issue its token.
+        await self.db.write(lambda conn: conn.execute(
+            update(sync_devices).where(sync_devices.c.id == device.id, sync_devices.c.last_seen_at.is_(None))
+            .values(last_seen_at=datetime.now(timezone.utc))))
         if request.resume is not None:
             self._check_resume(device, request.resume, snapshot)
             return request.resume

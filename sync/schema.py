@@ -54,6 +54,9 @@ sync_devices = Table(
     Column("enrolled_at", UtcDateTime, nullable=False),
     Column("last_seen_at", UtcDateTime),
     Column("revoked_at", UtcDateTime),
+    # The role the device was enrolled with (an enrollment code's): what any mutation it pushes
+    # may do at most, whoever is signed in on it.
+    Column("role_code", String(64), nullable=False, server_default="warehouse_clerk"),
 )
 
 sync_mutation_log = Table(

@@ -20,9 +20,9 @@ Invariants kept here:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import msgspec
 from sqlalchemy import Connection, event, insert, select, update
@@ -108,8 +108,13 @@ def apply_push(
     batch: list[DecodedMutation],
     *,
     now: datetime | None = None,
+    authorize: Callable[[Connection, Mapping[str, Any]], Callable[[MutationEnvelope], None]] | None = None,
 ) -> PushOutcome:
-    """Apply one contiguous batch from one device inside the caller's transaction."""
+    """Apply one contiguous batch from one device inside the caller's transaction.
+
+    ``authorize(conn, device row)`` returns a check for each mutation that raises
+    ``MutationRejected`` when the device or its user may not do it: that mutation is then
+    rejected like any other (stored, reported, never blocking the rest)."""
     now = now or datetime.now(timezone.utc)
     version = advance_clock(conn)
     device = conn.execute(
@@ -133,6 +138,8 @@ def apply_push(
     # written here, outside any context, so they are never cached.
     cache = RowCache(uncached=frozenset({sync_rejections.name, sync_conflicts.name}))
     fresh = [item for item in batch if item.envelope.seq > last]
+    if authorize is not None:
+        fresh = _authorized(fresh, authorize(conn, device))
     for item in batch:
         if item.envelope.seq <= last:
             results.append(MutationResult(seq=item.envelope.seq, status="duplicate", code=earlier.get(item.envelope.seq)))
@@ -175,6 +182,26 @@ def apply_push(
         PushResponse(last_applied_seq=last, server_version=version if log_rows else 0, results=results),
         touched,
     )
+
+
+def _authorized(items: list[DecodedMutation], check: Callable[[MutationEnvelope], None]) -> list[DecodedMutation]:
+    """The batch with every unauthorized mutation's handler replaced by its refusal, so the
+    refusal takes the path of any rejection."""
+    checked = []
+    for item in items:
+        try:
+            check(item.envelope)
+            checked.append(item)
+        except MutationRejected as refusal:
+            checked.append(replace(item, definition=replace(item.definition, handler=_refuse(refusal))))
+    return checked
+
+
+def _refuse(refusal: MutationRejected) -> Callable[[MutationContext, Any], None]:
+    def handler(ctx: MutationContext, args: Any) -> None:
+        raise refusal
+
+    return handler
 
 
 def _earlier_outcomes(conn: Connection, device_id: str, seqs: list[int]) -> dict[int, str | None]:

@@ -18,7 +18,7 @@ from litestar.testing import TestClient
 from sqlalchemy.engine import make_url
 
 from edge_client.client import EdgeClient
-from tests.support import FlakyTransport, World, build_world, signed_in_app
+from tests.support import FlakyTransport, World, build_world, enrollment_code, signed_in_app
 
 PG_BASE = os.environ.get("JCERP_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -97,9 +97,10 @@ EdgeFactory = Callable[..., EdgeClient]
 def make_edge(server: TestClient, world: World, tmp_path: Path) -> Iterator[EdgeFactory]:
     made: list[EdgeClient] = []
 
-    def factory(name: str, site: str | None = None, *, sync: bool = True) -> EdgeClient:
+    def factory(name: str, site: str | None = None, *, sync: bool = True, role: str = "branch_manager") -> EdgeClient:
         transport = FlakyTransport(client=server)
         edge = EdgeClient.enroll(tmp_path / name, server_url="http://testserver.local", site_id=site or world.site,
+                                 enrollment_code=enrollment_code(server, site or world.site, role),
                                  device_name=name, transport=transport)
         made.append(edge)
         if sync:

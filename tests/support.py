@@ -66,6 +66,14 @@ def sign_in(client: Any, username: str, password: str) -> dict:
     return answer
 
 
+def enrollment_code(client: Any, site_id: str, role: str = "branch_manager") -> str:
+    """A one-time enrollment code from HQ (``client`` signed in as an administrator). Test
+    devices default to branch managers: every inventory mutation and the inbox."""
+    response = client.post("/api/v1/admin/enrollment-codes", json={"site_id": site_id, "role": role})
+    assert response.status_code == 201, response.text
+    return response.json()["code"]
+
+
 @contextmanager
 def signed_in_app(db_url: str) -> Iterator[Any]:
     """The app in-process (Litestar's TestClient), signed in as its first administrator."""

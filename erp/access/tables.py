@@ -6,6 +6,7 @@ Invariants:
 - A user's ``site_id`` limits every action to that site; NULL means every site (HQ staff).
 - ``failed_logins`` and ``locked_until`` implement the lockout; a successful sign-in resets them.
 - Sessions expire at ``expires_at`` and can be revoked earlier (sign-out, user disabled).
+- An enrollment code enrolls one device, once, before it expires, for one site and one role.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ hq_users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("site_id", ID),  # NULL: every site
     Column("active", Boolean, nullable=False, default=True),
+    # When the user was last disabled: device work they recorded before it still counts.
+    Column("disabled_at", UtcDateTime),
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", UtcDateTime),
     Column("created_at", UtcDateTime, nullable=False),
@@ -55,4 +58,17 @@ hq_sessions = Table(
     Column("expires_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime),
     Column("client_address", String(64)),
+)
+
+enrollment_codes = Table(
+    "enrollment_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),  # SHA-256 of the code; the code is shown once
+    Column("site_id", ID, nullable=False),
+    Column("role_code", String(64), ForeignKey("hq_roles.code"), nullable=False),
+    Column("created_by", String(120), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime),
+    Column("device_id", ID),  # the device it enrolled
 )

@@ -6,13 +6,14 @@ Sign-in answers a bearer token with its expiry; every other HQ route wants it in
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import msgspec
 from litestar import Controller, Request, get, patch, post, put
 from litestar.di import Provide
 
-from server.auth.guard import provide_principal
+from erp.access.errors import AccessAdminError, Forbidden
+from server.auth.guard import provide_principal, site_in_scope
 from server.auth.service import AuthService, Principal, RoleRecord, UserRecord
 
 
@@ -67,6 +68,19 @@ class UserChange(msgspec.Struct):
     active: bool | None = None
     password: str | None = None
     unlock: bool = False
+
+
+class NewEnrollmentCode(msgspec.Struct):
+    site_id: str
+    role: str  # what the device may do at most, whoever signs in on it
+    valid_hours: int = 24
+
+
+class EnrollmentCodeView(msgspec.Struct):
+    code: str  # shown once: type it on the device (jcerp edge init --code)
+    site_id: str
+    role: str
+    expires_at: datetime
 
 
 class RoleView(msgspec.Struct):
@@ -154,6 +168,27 @@ class AdminController(Controller):
     @put("/roles/{code:str}", opt={"permission": "admin.users"})
     async def change_role(self, code: str, data: RoleBody, auth: AuthService) -> RoleView:
         return _role_view(await auth.save_role(code, data.name, data.grants, create=False))
+
+    @post("/enrollment-codes", opt={"permission": "admin.devices"},
+          dependencies={"principal": Provide(provide_principal, sync_to_thread=False)})
+    async def enrollment_code(self, data: NewEnrollmentCode, auth: AuthService, principal: Principal) -> EnrollmentCodeView:
+        """A one-time code that enrolls one device for a site and a role, valid ``valid_hours``.
+        A user bound to a site issues codes for it only, and nobody issues a role that grants
+        more than they hold."""
+        site_in_scope(principal, data.site_id)
+        if not 1 <= data.valid_hours <= 24 * 30:
+            raise AccessAdminError("valid_hours must be within 1..720", code="access.invalid_validity")
+        roles = {role.code: role for role in await auth.list_roles()}
+        role = roles.get(data.role)
+        if role is None:
+            raise AccessAdminError(f"unknown role {data.role}", code="access.unknown_role", roles=[data.role])
+        beyond = [grant for grant in role.grants if not principal.may(grant)]
+        if beyond:
+            raise Forbidden("you cannot give a device more than you may do yourself", code="auth.role_beyond_yours",
+                            permissions=beyond)
+        code, expires_at = await auth.create_enrollment_code(data.site_id, data.role, principal.username,
+                                                             timedelta(hours=data.valid_hours))
+        return EnrollmentCodeView(code, data.site_id, data.role, expires_at)
 
     @get("/permissions", opt={"permission": "admin.users"})
     async def permissions(self, auth: AuthService) -> dict[str, str]:

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from erp.access.errors import AccessAdminError, AccountLocked, Conflict, InvalidCredentials, TokenExpired, Unauthenticated
 from erp.access.passwords import DUMMY_HASH, hash_password, password_problem, verify_password
 from erp.access.permissions import BUILTIN_BY_CODE, BUILTIN_ROLES, allowed, catalog, valid_grant
-from erp.access.tables import hq_roles, hq_sessions, hq_user_roles, hq_users
+from erp.access.tables import enrollment_codes, hq_roles, hq_sessions, hq_user_roles, hq_users
 from erp.org.site import sites
 from server.db import Database
 from sync.errors import NotFound
@@ -33,6 +33,9 @@ from sync.ids import new_id
 from sync.registry import Registry
 
 TOKEN_TTL = timedelta(hours=12)
+ENROLLMENT_CODE_TTL = timedelta(hours=24)
+# Codes are typed on tablets: upper-case letters and digits without look-alikes (0/O, 1/I/L).
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 
@@ -261,6 +264,7 @@ class AuthService:
                 values["site_id"] = site_id
             if active is not None:
                 values["active"] = active
+                values["disabled_at"] = None if active else _now()
             if password_hash is not None:
                 values.update(password_hash=password_hash, password_changed_at=_now())
             if unlock:
@@ -335,3 +339,27 @@ class AuthService:
 
         await self.db.write(write)
         return RoleRecord(code, name, sorted(set(grants)), False)
+
+    # -- enrollment codes ----------------------------------------------------------------
+
+    async def create_enrollment_code(self, site_id: str, role: str, created_by: str,
+                                     valid_for: timedelta = ENROLLMENT_CODE_TTL) -> tuple[str, datetime]:
+        """A one-time code that enrolls one device for ``site_id`` with ``role``. Shown once."""
+        code = "-".join("".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(4))
+        now = _now()
+
+        def write(conn: Connection) -> None:
+            self._check_site(conn, site_id)
+            self._check_roles(conn, [role])
+            conn.execute(insert(enrollment_codes).values(
+                code_hash=enrollment_code_digest(code), site_id=site_id, role_code=role, created_by=created_by,
+                created_at=now, expires_at=now + valid_for))
+
+        await self.db.write(write)
+        return code, now + valid_for
+
+
+def enrollment_code_digest(code: str) -> str:
+    """Codes are compared without dashes, spaces or case, as people type them."""
+    normalized = "".join(ch for ch in code.upper() if ch.isalnum())
+    return hashlib.sha256(normalized.encode()).hexdigest()

@@ -27,7 +27,7 @@ from sync.errors import MutationRejected
 from sync.ids import new_id
 from sync.schema import sync_mutation_log
 from tests.conftest import postgres_url
-from tests.support import FlakyTransport, build_world, now, scope_snapshot, signed_in_app
+from tests.support import FlakyTransport, build_world, enrollment_code, now, scope_snapshot, signed_in_app
 
 quantities = st.decimals(min_value=Decimal("0.5"), max_value=Decimal("40"), places=1)
 
@@ -70,6 +70,7 @@ def test_every_replica_converges_and_every_mutation_is_accounted_for(kind, devic
                 # the last of three or more devices belongs to the other site
                 site = world.other_site if devices >= 3 and index == devices - 1 else world.site
                 edge = EdgeClient.enroll(root / f"d{index}", server_url="http://testserver.local", site_id=site,
+                                         enrollment_code=enrollment_code(server, site),
                                          device_name=f"d{index}", transport=FlakyTransport(client=server))
                 edge.sync_once()
                 edges.append(edge)

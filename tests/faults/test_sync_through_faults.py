@@ -40,7 +40,7 @@ from server.process import ServerProcess
 from sync.errors import MutationRejected
 from sync.ids import new_id
 from sync.registry import discover
-from tests.support import World, all_movements, build_world, now, receive, scope_snapshot
+from tests.support import World, all_movements, build_world, enrollment_code, now, receive, scope_snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -55,12 +55,14 @@ def _transient(error: Exception) -> bool:
     return isinstance(error, Unreachable) or (isinstance(error, ServerRefused) and error.status >= 500)
 
 
-def _enroll(proxy: FaultProxy, home: Path, site: str, name: str, timeout: float = 30.0) -> EdgeClient:
-    """Enroll through the faulty link. A lost answer leaves an unused device on the server
-    (enrollment is not idempotent by design); the next attempt enrolls a fresh one."""
+def _enroll(hq: httpx.Client, proxy: FaultProxy, home: Path, site: str, name: str,
+            timeout: float = 30.0) -> EdgeClient:
+    """Enroll through the faulty link. A lost answer leaves an unused device on the server and a
+    used code (enrollment is not idempotent by design); the next attempt uses a fresh code."""
     for _ in range(50):
         try:
             return EdgeClient.enroll(home, server_url=proxy.url, site_id=site, device_name=name,
+                                     enrollment_code=enrollment_code(hq, site),
                                      transport=HttpTransport(proxy.url, timeout=timeout))
         except (Unreachable, ServerRefused) as error:
             if not _transient(error):
@@ -82,7 +84,7 @@ class Trial:
         places = {"A": (world.site, (world.location, world.location2)),
                   "B": (world.site, (world.location, world.location2)),
                   "C": (world.other_site, (world.other_location,))}
-        self.devices = {name: _enroll(proxy, tmp_path / name, site, name, client_timeout)
+        self.devices = {name: _enroll(hq, proxy, tmp_path / name, site, name, client_timeout)
                         for name, (site, _) in places.items()}
         self.locations = {name: locations for name, (_, locations) in places.items()}
         # What each device queued: seq -> (move id, kind, item, location, signed quantity).
@@ -307,14 +309,15 @@ def test_a_bootstrap_cut_mid_stream_resumes_and_ends_with_the_servers_scope(tmp_
     with ServerProcess(f"sqlite+aiosqlite:///{db_file}", log_path=tmp_path / "server.log") as server, \
             server.hq_client(timeout=30) as hq:
         world = build_world(hq)
-        seeder = EdgeClient.enroll(tmp_path / "seeder", server_url=server.url, site_id=world.site, device_name="S")
+        seeder = EdgeClient.enroll(tmp_path / "seeder", server_url=server.url, site_id=world.site, device_name="S",
+                                enrollment_code=enrollment_code(hq, world.site))
         seeder.sync_once()
         for number in range(12):
             receive(seeder, world, str(number + 1), location=(world.location, world.location2)[number % 2])
         seeder.sync_once()
         plan = FaultPlan.only(Fault.CUT_RESPONSE, 0.7, paths=("/sync/v1/bootstrap",))
         with FaultProxy(server.url, seed=31, plan=plan) as proxy:
-            edge = _enroll(proxy, tmp_path / "edge", world.site, "E")
+            edge = _enroll(hq, proxy, tmp_path / "edge", world.site, "E")
             cuts = 0
             for _ in range(40):
                 try:
@@ -342,11 +345,13 @@ def test_the_live_stream_passes_through_and_a_cut_stream_is_unreachable(tmp_path
     with ServerProcess(f"sqlite+aiosqlite:///{tmp_path / 'server.db'}", log_path=tmp_path / "server.log") as server, \
             server.hq_client(timeout=30) as hq:
         world = build_world(hq)
-        writer = EdgeClient.enroll(tmp_path / "w", server_url=server.url, site_id=world.site, device_name="W")
+        writer = EdgeClient.enroll(tmp_path / "w", server_url=server.url, site_id=world.site, device_name="W",
+                                enrollment_code=enrollment_code(hq, world.site))
         writer.sync_once()
         # Seed 73 makes the cut fall early in the stream (at 2.5 % of its budget), which keeps this test short.
         with FaultProxy(server.url, seed=73, plan=FaultPlan.quiet()) as proxy:
-            listener = EdgeClient.enroll(tmp_path / "l", server_url=proxy.url, site_id=world.site, device_name="L")
+            listener = EdgeClient.enroll(tmp_path / "l", server_url=proxy.url, site_id=world.site, device_name="L",
+                                       enrollment_code=enrollment_code(hq, world.site))
             transport = HttpTransport(proxy.url, token=listener.transport.token)
             events = transport.live_events(timeout=10)
             hello = next(events)  # the stream is open through the proxy

@@ -29,7 +29,7 @@ from protocol.push import MutationEnvelope, PushRequest
 from sync.ids import new_id
 from sync.schema import SCHEMA_VERSION
 from tests.conftest import postgres_url
-from tests.support import World, build_world, now, signed_in_app
+from tests.support import World, build_world, enrollment_code, now, signed_in_app
 
 API_STATE = ("/api/v1/movements?limit=1000", "/api/v1/on-hand", "/api/v1/devices", "/api/v1/rejections")
 
@@ -162,7 +162,7 @@ def _env(db_url: str) -> Iterator[FuzzEnv]:
         assert created.status_code == 201, created.text
         enrolled = client.post("/sync/v1/enroll", json={
             "type": "enroll", "protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION,
-            "site_id": world.site, "device_name": "fuzz"})
+            "site_id": world.site, "device_name": "fuzz", "enrollment_code": enrollment_code(client, world.site)})
         assert enrolled.status_code == 200, enrolled.text
         env = FuzzEnv(client, world, db_url, enrolled.json()["device_id"], enrolled.json()["token"])
         # Some state to protect: an applied receipt and a stored rejection.

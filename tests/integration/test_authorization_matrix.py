@@ -241,3 +241,33 @@ def test_no_token_an_expired_token_and_a_revoked_token_are_refused(matrix_env):
     assert _call(admin, "POST", "/api/v1/auth/logout", revoked).status_code == 200
     after = _call(admin, "GET", "/api/v1/auth/me", revoked)
     assert after.status_code == 401 and after.json()["code"] == "auth.unauthenticated"
+
+
+def test_the_push_matrix_for_every_device_role(matrix_env):
+    """Every registered mutation pushed from a device of each built-in role: refused exactly
+    when the device's role lacks the mutation's permission (``server/auth/device_access.py``,
+    the check ``apply_push`` runs on each mutation; its wiring is in tests/contract/test_device_access.py)."""
+    from protocol.push import MutationEnvelope
+    from server.auth.device_access import DeviceAccess
+    from sync.errors import MutationRejected
+
+    admin, world, users, db = matrix_env
+    registry = admin.app.state.registry
+    engine = create_engine(f"sqlite:///{db}")
+    checked = 0
+    with engine.connect() as conn:
+        for role in BUILTIN_ROLES:
+            access = DeviceAccess(conn, {"site_id": world.site, "role_code": role.code})
+            for name in sorted(registry.latest):
+                envelope = MutationEnvelope(seq=1, name=name, version=1, args=None, hlc="000000000000001-00000-x")
+                try:
+                    access.check(envelope)
+                    refused = False
+                except MutationRejected as refusal:
+                    assert refusal.code == "auth.device_role_forbids"
+                    refused = True
+                assert refused == (not allowed(role.grants, name)), (role.code, name)
+                checked += 1
+    engine.dispose()
+    print(f"device role × mutation cases: {checked}")
+    assert checked == len(registry.latest) * len(BUILTIN_ROLES)

@@ -14,7 +14,7 @@ from protocol.push import MAX_BATCH, MutationEnvelope, PushRequest
 from erp.inventory.stock_move import Receive
 from sync.ids import new_id
 from sync.schema import SCHEMA_VERSION
-from tests.support import now
+from tests.support import enrollment_code, now
 
 MSGPACK = {"content-type": "application/msgpack"}
 
@@ -147,9 +147,10 @@ def test_a_token_cannot_speak_for_another_device(server, world, make_edge):
                     403, "sync.device_mismatch")
 
 
-def test_enrolling_for_an_unknown_site(server):
+def test_enrolling_for_an_unknown_site(server, world):
     body = msgspec.json.encode({"type": "enroll", "protocol_version": PROTOCOL_VERSION,
-                                "schema_version": SCHEMA_VERSION, "site_id": "nope", "device_name": "x"})
+                                "schema_version": SCHEMA_VERSION, "site_id": "nope", "device_name": "x",
+                                "enrollment_code": enrollment_code(server, world.site)})
     _assert_problem(server.post("/sync/v1/enroll", content=body, headers={"content-type": "application/json"}),
                     404, "sync.unknown_site")
 

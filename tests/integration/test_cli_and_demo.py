@@ -10,7 +10,7 @@ import pytest
 from jcerp.cli import main
 from jcerp.demo import run_demo
 from server.process import ServerProcess
-from tests.support import build_world
+from tests.support import build_world, enrollment_code
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,11 @@ def test_the_demo_converges_and_says_so(tmp_path, capsys):
 def test_a_clerk_works_a_device_from_the_command_line(tmp_path, capsys):
     with ServerProcess(f"sqlite+aiosqlite:///{tmp_path / 'server.db'}") as server:
         hq = server.hq_client(timeout=30)
-        build_world(hq)
+        world = build_world(hq)
+        # The clerk who signs the receipt exists at HQ, works at this site, and may receive.
+        created = hq.post("/api/v1/admin/users", json={"username": "张三", "display_name": "张三", "roles": ["warehouse_clerk"],
+                                                        "password": "仓库-口令-2026", "site_id": world.site})
+        assert created.status_code == 201, created.text
         home = str(tmp_path / "tablet")
 
         def jcerp(*args: str) -> str:
@@ -36,7 +40,8 @@ def test_a_clerk_works_a_device_from_the_command_line(tmp_path, capsys):
             assert code == 0, out.err
             return out.out
 
-        assert "enrolled device" in jcerp("init", "--server", server.url, "--site", "WH1", "--name", "平板A")
+        assert "enrolled device" in jcerp("init", "--server", server.url, "--site", "WH1", "--name", "平板A",
+                                             "--code", enrollment_code(hq, world.site))
         assert "received 5" in jcerp("receive", "--item", "6900000000017", "--location", "A-01", "--qty", "5",
                                      "--user", "张三")
         assert "issued 2" in jcerp("issue", "--item", "SKU-1", "--location", "A-01", "--qty", "2")
@@ -58,6 +63,7 @@ def test_a_clerk_works_a_device_from_the_command_line(tmp_path, capsys):
         assert main(["edge", "--home", home, "receive", "--item", "NOPE", "--location", "A-01", "--qty", "1"]) == 2
         assert "no item" in capsys.readouterr().err
         # Enrolling the same home twice is refused.
-        assert main(["edge", "--home", home, "init", "--server", server.url, "--site", "WH1", "--name", "x"]) == 2
+        assert main(["edge", "--home", home, "init", "--server", server.url, "--site", "WH1", "--name", "x",
+                     "--code", "UNUSED"]) == 2
         assert "already holds device" in capsys.readouterr().err
         hq.close()

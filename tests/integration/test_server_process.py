@@ -23,7 +23,7 @@ from server.process import ServerProcess
 from sync.ids import new_id
 from sync.schema import SCHEMA_VERSION
 from tests.conftest import postgres_url
-from tests.support import all_movements, build_world, now, receive
+from tests.support import all_movements, build_world, enrollment_code, now, receive
 
 pytestmark = pytest.mark.slow
 
@@ -68,8 +68,10 @@ def test_every_change_reaches_a_live_device(process_db, tmp_path, workers):
     with ServerProcess(process_db, workers=workers, log_path=tmp_path / "server.log") as server:
         hq = server.hq_client(timeout=30)
         world = build_world(hq)
-        a = EdgeClient.enroll(tmp_path / "a", server_url=server.url, site_id=world.site, device_name="A")
-        b = EdgeClient.enroll(tmp_path / "b", server_url=server.url, site_id=world.site, device_name="B")
+        a = EdgeClient.enroll(tmp_path / "a", server_url=server.url, site_id=world.site, device_name="A",
+                              enrollment_code=enrollment_code(hq, world.site))
+        b = EdgeClient.enroll(tmp_path / "b", server_url=server.url, site_id=world.site, device_name="B",
+                              enrollment_code=enrollment_code(hq, world.site))
         a.sync_once()
         b.sync_once()
         seen: list[int] = []
@@ -96,7 +98,8 @@ def test_racing_pushes_of_one_batch_on_two_workers_apply_each_mutation_once(proc
     with ServerProcess(process_db, workers=2, log_path=tmp_path / "server.log") as server:
         hq = server.hq_client(timeout=30)
         world = build_world(hq)
-        a = EdgeClient.enroll(tmp_path / "a", server_url=server.url, site_id=world.site, device_name="A")
+        a = EdgeClient.enroll(tmp_path / "a", server_url=server.url, site_id=world.site, device_name="A",
+                              enrollment_code=enrollment_code(hq, world.site))
         envelopes = [
             MutationEnvelope(seq=seq, name="inventory.receive", version=1, hlc=f"{seq:015d}-00000-a",
                              args=msgspec.Raw(encode(Receive(move_id=new_id(), item_id=world.item,
@@ -132,7 +135,8 @@ def test_a_device_keeps_working_while_the_server_process_is_killed(tmp_path):
     server = ServerProcess(db, log_path=tmp_path / "server.log").start()
     hq = server.hq_client(timeout=30)
     world = build_world(hq)
-    a = EdgeClient.enroll(tmp_path / "a", server_url=server.url, site_id=world.site, device_name="A")
+    a = EdgeClient.enroll(tmp_path / "a", server_url=server.url, site_id=world.site, device_name="A",
+                              enrollment_code=enrollment_code(hq, world.site))
     a.sync_once()
     server.stop(kill=True)
     for _ in range(5):

@@ -22,7 +22,7 @@ from protocol import PROTOCOL_VERSION
 from protocol.enroll import EnrollRequest
 from server.process import ServerProcess
 from sync.schema import SCHEMA_VERSION
-from tests.support import World, build_world, receive
+from tests.support import World, build_world, enrollment_code, receive
 
 
 @dataclass
@@ -80,7 +80,7 @@ def test_a_device_pinned_to_the_plant_ca_syncs_and_keeps_the_pin(tls_server, hq,
     assert tls_server.url.startswith("https://127.0.0.1:")
     ca_pem = plant.ca_pem.read_text()
     edge = EdgeClient.enroll(tmp_path / "tablet", server_url=tls_server.url, site_id=world.site,
-                             device_name="平板A", ca_pem=ca_pem)
+                             device_name="平板A", ca_pem=ca_pem, enrollment_code=enrollment_code(hq, world.site))
     edge.sync_once()
     before = _on_hand(hq, world)
     receive(edge, world, "5")
@@ -101,7 +101,7 @@ def test_a_clerk_enrolls_with_the_ca_from_the_command_line(tls_server, hq, world
     home = str(tmp_path / "tablet")
     before = _on_hand(hq, world)
     assert main(["edge", "--home", home, "init", "--server", tls_server.url, "--site", "WH1", "--name", "平板B",
-                 "--ca", str(plant.ca_pem)]) == 0, capsys.readouterr().err
+                 "--code", enrollment_code(hq, world.site), "--ca", str(plant.ca_pem)]) == 0, capsys.readouterr().err
     assert "enrolled device" in capsys.readouterr().out
     assert main(["edge", "--home", home, "receive", "--item", "SKU-1", "--location", "A-01", "--qty", "3"]) == 0
     assert main(["edge", "--home", home, "sync"]) == 0
@@ -121,17 +121,17 @@ def test_a_device_pinned_to_another_ca_is_refused_with_a_certificate_message(tls
 
     home = str(tmp_path / "stranger-cli")
     assert main(["edge", "--home", home, "init", "--server", tls_server.url, "--site", "WH1", "--name", "外来",
-                 "--ca", str(plant.other_ca_pem)]) == 2
+                 "--code", "NOT-NEEDED", "--ca", str(plant.other_ca_pem)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: the server's TLS certificate failed verification") and "Traceback" not in err
 
 
 @pytest.mark.slow
-def test_a_device_pinned_to_a_bundle_of_the_old_and_the_new_ca_accepts_the_server(tls_server, world, plant,
+def test_a_device_pinned_to_a_bundle_of_the_old_and_the_new_ca_accepts_the_server(tls_server, hq, world, plant,
                                                                                   tmp_path):
     both = plant.other_ca_pem.read_text() + plant.ca_pem.read_text()  # as for a planned CA rollover
     edge = EdgeClient.enroll(tmp_path / "rollover", server_url=tls_server.url, site_id=world.site,
-                             device_name="换证", ca_pem=both)
+                             device_name="换证", ca_pem=both, enrollment_code=enrollment_code(hq, world.site))
     assert edge.sync_once().bootstrapped_rows > 0
     edge.close()
 
@@ -157,10 +157,10 @@ def test_plain_http_to_the_tls_port_fails(tls_server):
 
 def test_a_pinned_ca_over_plain_http_is_refused_before_enrolling(plant, tmp_path, capsys):
     assert main(["edge", "--home", str(tmp_path / "t"), "init", "--server", "http://127.0.0.1:1", "--site", "WH1",
-                 "--name", "t", "--ca", str(plant.ca_pem)]) == 2
+                 "--name", "t", "--code", "X", "--ca", str(plant.ca_pem)]) == 2
     assert "needs an https:// server" in capsys.readouterr().err
     assert main(["edge", "--home", str(tmp_path / "t"), "init", "--server", "https://127.0.0.1:1", "--site", "WH1",
-                 "--name", "t", "--ca", str(tmp_path / "missing.pem")]) == 2
+                 "--name", "t", "--code", "X", "--ca", str(tmp_path / "missing.pem")]) == 2
     assert "cannot read the CA certificate" in capsys.readouterr().err
 
 
