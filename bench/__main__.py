@@ -16,9 +16,20 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import BENCHMARKS
+from bench import BENCHMARKS, concurrency, idle, pull, push_batches
 from bench.common import DEFAULT_PG, Figure, Session, machine_facts
 from bench.report import markdown, write
+
+
+def _counts(text: str, exactly: int | None = None) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 1 or (exactly is not None and len(counts) != exactly):
+        how_many = f"{exactly} " if exactly else ""
+        raise argparse.ArgumentTypeError(f"expected {how_many}positive whole numbers separated by commas, got {text!r}")
+    return counts
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -34,6 +45,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--rows", type=int, help="bootstrap: stock moves to download (default 1,000,000; quick 50,000)")
     parser.add_argument("--mutations", type=int, help="push: mutations to apply (default 20,000; quick 2,000)")
     parser.add_argument("--samples", type=int, help="propagation: samples per backend (default 300; quick 30)")
+    parser.add_argument("--site-moves", type=lambda text: _counts(text, 2), metavar="SMALL,BIG",
+                        help="pull: older stock moves in the small and the big site (default 10000,500000; "
+                             "quick 2000,50000)")
+    parser.add_argument("--devices", type=_counts, metavar="N,N,...",
+                        help="concurrency: counts of active devices (default 10,100,200,500; quick 200)")
+    parser.add_argument("--duration", type=int, metavar="SECONDS",
+                        help="concurrency: measuring window per point (default 20; quick 3)")
+    parser.add_argument("--pause-ms", type=int, metavar="MS",
+                        help="concurrency: an active device's pause between rounds (default 5000; "
+                             "0: back to back)")
+    parser.add_argument("--connections", type=int, help="idle: live streams to open (default 2,000; quick 200)")
+    parser.add_argument("--fleet-devices", type=int, help="fleet: device processes (default 100; quick 8)")
+    parser.add_argument("--offline", type=int, help="fleet: offline mutations per device (default 1,000; quick 50)")
+    parser.add_argument("--trials", type=int, help="crash: trials on SQLite (default 1,000; quick 12); "
+                                                    "PostgreSQL runs a tenth")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (databases, server logs)")
     args = parser.parse_args(argv)
     names = [name.strip() for value in (args.only or []) for name in value.split(",") if name.strip()]
@@ -48,7 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     sizes = {key: value for key, value in (("rows", args.rows), ("mutations", args.mutations),
-                                             ("samples", args.samples)) if value}
+                                             ("samples", args.samples), ("site_moves", args.site_moves),
+                                             ("devices", args.devices), ("duration", args.duration),
+                                             ("connections", args.connections), ("fleet_devices", args.fleet_devices),
+                                             ("offline", args.offline), ("trials", args.trials)) if value}
+    if args.pause_ms is not None:  # 0 is meaningful: devices push back to back
+        sizes["pause_ms"] = args.pause_ms
     session = Session(quick=args.quick, pg_url=args.pg, sizes=sizes, results_dir=args.out)
     started_at = datetime.now(timezone.utc)
     started = time.perf_counter()
@@ -80,7 +111,18 @@ def main(argv: list[str] | None = None) -> int:
         "sizes": {key: value for key, value, benchmark in (
             ("rows", session.size("rows", 1_000_000, 50_000), "bootstrap"),
             ("mutations", session.size("mutations", 20_000, 2_000), "push"),
-            ("samples", session.size("samples", 300, 30), "propagation")) if benchmark in args.names},
+            ("batch_sizes", push_batches.BATCH_SIZES, "push_batches"),
+            ("site_moves", session.size("site_moves", *pull.SITE_MOVES), "pull"),
+            ("changed_moves", pull.changed_counts(session), "pull"),
+            ("samples", session.size("samples", 300, 30), "propagation"),
+            ("devices", [point.devices for point in concurrency.points(session)], "concurrency"),
+            ("pause_ms", concurrency.pause_ms(session), "concurrency"),
+            ("duration", session.size("duration", *concurrency.WINDOW_SECONDS), "concurrency"),
+            ("connections", session.size("connections", *idle.CONNECTIONS), "idle"),
+            ("fleet_devices", session.size("fleet_devices", 100, 8), "fleet"),
+            ("offline", session.size("offline", 1000, 50), "fleet"),
+            ("trials", session.size("trials", 1000, 12), "crash"))
+            if benchmark in args.names},
         "machine": machine,
         "postgresql_skipped_reason": session.postgres_unavailable(),
         "errors": errors,

@@ -30,8 +30,8 @@ import statistics
 from pathlib import Path
 
 from bench.common import (
-    STOCK_MOVE_INSERT, Figure, Session, Target, create_master_data, raw_insert_seconds, running_server,
-    sqlite_url, stock_move_rows, stopwatch,
+    STOCK_MOVE_INSERT, Figure, Session, Target, create_master_data, enrollment_codes, raw_insert_seconds,
+    running_server, sqlite_url, stock_move_rows, stopwatch,
 )
 from edge_client.client import EdgeClient
 from server.process import ServerProcess
@@ -74,9 +74,10 @@ def run(session: Session) -> list[Figure]:
     log_path = work / "server.log"
 
     with running_server(sqlite_url(db_path), log_path) as server:
-        master = create_master_data(server.url)
+        master = create_master_data(server)
         clients = [EdgeClient.enroll(work / f"device-{i}", server_url=server.url, site_id=master.site_id,
-                                     device_name=f"基准平板 {i}") for i in range(REPEATS)]
+                                     device_name=f"基准平板 {i}", enrollment_code=code)
+                   for i, code in enumerate(enrollment_codes(server, master.site_id, REPEATS))]
         port = server.port
     device_id = clients[0].identity.device_id
 

@@ -1,5 +1,6 @@
 """Shared pieces of the benchmarks: the run session, figures and targets, machine facts,
-master data through the HQ API, scratch PostgreSQL databases, and stock-move rows.
+master data through the HQ API, scratch PostgreSQL databases, stock-move rows, devices that
+speak the wire protocol without a replica, and the memory of a server process.
 
 A ``Figure`` is one line of the results table: an absolute measurement, the baseline it is
 compared with (measured in the same run), the ratio between the two, and the spec's target
@@ -9,24 +10,40 @@ with whether it was met and by how much.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import platform
 import secrets
 import sqlite3
 import sys
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 import httpx
+import msgspec
 from sqlalchemy.engine import make_url
 
+from edge_client.client import PULL_PAGE
+from erp.inventory.stock_move import Receive
+from protocol import PROTOCOL_VERSION
+from protocol.base import MSGPACK, decode, encode
+from protocol.enroll import EnrollRequest, EnrollResponse
+from protocol.pull import PullRequest, PullResponse
+from protocol.push import MutationEnvelope, PushRequest, PushResponse
 from server.process import ServerProcess
+from sync.hlc import HybridLogicalClock
 from sync.ids import new_id
+from sync.registry import discover
+from sync.schema import SCHEMA_VERSION
+
+T = TypeVar("T")
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432"
 
@@ -121,14 +138,14 @@ class Session:
     quick: bool = False
     pg_url: str = DEFAULT_PG
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="jcerp-bench-")))
-    sizes: dict[str, int] = field(default_factory=dict)  # explicit overrides from the command line
+    sizes: dict[str, Any] = field(default_factory=dict)  # explicit overrides from the command line
     notes: list[str] = field(default_factory=list)  # findings worth reading next to the table
     artifacts: dict[str, str] = field(default_factory=dict)  # name -> file written under results/
     results_dir: Path = Path(__file__).parent / "results"
     _pg_reason: str | None = None
     _pg_checked: bool = False
 
-    def size(self, name: str, full: int, quick: int) -> int:
+    def size(self, name: str, full: Any, quick: Any) -> Any:
         return self.sizes.get(name) or (quick if self.quick else full)
 
     def log(self, message: str) -> None:
@@ -248,14 +265,22 @@ class MasterData:
     location_ids: list[str]
 
 
-def create_master_data(base_url: str, *, items: int = 1, locations: int = 1,
+# The HQ user who signs the benchmarks' receipts: the server checks that a named user exists
+# and may receive at the device's site, as it would for a clerk signed in on a tablet.
+BENCH_USER = "zhangsan"
+# What a benchmark device is enrolled as: the role that receives goods at a warehouse.
+DEVICE_ROLE = "warehouse_clerk"
+
+
+def create_master_data(server: ServerProcess, *, items: int = 1, locations: int = 1,
                        like: MasterData | None = None) -> MasterData:
-    """A site with one warehouse, ``items`` items and ``locations`` locations, via the HQ API.
+    """A site with one warehouse, ``items`` items and ``locations`` locations, via the HQ API
+    (signed in as the server's administrator).
 
     ``like`` reuses the ids of master data made on another server, so mutations recorded
     against one server can be sent to the other unchanged.
     """
-    with httpx.Client(base_url=base_url, timeout=60) as hq:
+    with server.hq_client() as hq:
 
         def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
             response = hq.post(path, json=body)
@@ -264,6 +289,8 @@ def create_master_data(base_url: str, *, items: int = 1, locations: int = 1,
 
         site = post("/api/v1/sites", {"code": "WH-BENCH", "name": "基准仓", "kind": "warehouse",
                                       "id": like.site_id if like else None})["id"]
+        post("/api/v1/admin/users", {"username": BENCH_USER, "display_name": "张三",
+                                     "password": secrets.token_urlsafe(16), "roles": [DEVICE_ROLE]})
         post("/api/v1/units", {"code": "PCS", "name": "件"})
         item_ids = [post("/api/v1/items", {"sku": f"SKU-{i:04d}", "name": f"物料 {i}", "unit_code": "PCS",
                                            "id": like.item_ids[i] if like else None})["id"]
@@ -275,6 +302,49 @@ def create_master_data(base_url: str, *, items: int = 1, locations: int = 1,
                                                    "id": like.location_ids[i] if like else None})["id"]
                         for i in range(locations)]
     return MasterData(site, item_ids, location_ids)
+
+
+def add_sites(server: ServerProcess, first: MasterData, count: int, *, locations: int = 2) -> list[MasterData]:
+    """``count`` more sites, each with a warehouse and ``locations`` locations, sharing the items
+    of ``first`` (made by ``create_master_data``), via the HQ API."""
+    sites = []
+    with server.hq_client() as hq:
+
+        def post(path: str, body: dict[str, Any]) -> str:
+            response = hq.post(path, json=body)
+            response.raise_for_status()
+            return response.json()["id"]
+
+        for n in range(1, count + 1):
+            site = post("/api/v1/sites", {"code": f"WH-{n:04d}", "name": f"基准仓 {n}", "kind": "warehouse"})
+            warehouse = post("/api/v1/warehouses", {"site_id": site, "code": f"W{n:04d}", "name": f"{n}号库",
+                                                    "negative_stock_policy": "allow"})
+            location_ids = [post("/api/v1/locations", {"warehouse_id": warehouse, "code": f"A-{i:02d}-01",
+                                                       "name": f"A区{i:02d}排"}) for i in range(locations)]
+            sites.append(MasterData(site, first.item_ids, location_ids))
+    return sites
+
+
+def enrollment_codes(server: ServerProcess, site_id: str, count: int = 1) -> list[str]:
+    """``count`` one-time codes from HQ, each enrolling one device for ``site_id`` as ``DEVICE_ROLE``."""
+    with server.hq_client() as hq:
+        codes = []
+        for _ in range(count):
+            response = hq.post("/api/v1/admin/enrollment-codes", json={"site_id": site_id, "role": DEVICE_ROLE})
+            response.raise_for_status()
+            codes.append(response.json()["code"])
+    return codes
+
+
+def last_applied_seqs(server: ServerProcess, site_ids: list[str]) -> dict[str, int]:
+    """The server's ``last_applied_seq`` of every device enrolled for these sites, via the HQ API."""
+    applied: dict[str, int] = {}
+    with server.hq_client() as hq:
+        for site_id in site_ids:
+            response = hq.get("/api/v1/devices", params={"site_id": site_id})
+            response.raise_for_status()
+            applied.update({device["id"]: device["last_applied_seq"] for device in response.json()})
+    return applied
 
 
 # -- stock-move rows -------------------------------------------------------------------------
@@ -348,3 +418,180 @@ def stock_move_rows(count: int, master: MasterData, *, device_id: str, version: 
 def stopwatch() -> Callable[[], float]:
     started = time.perf_counter()
     return lambda: time.perf_counter() - started
+
+
+# -- devices on the wire, without a replica ------------------------------------------------
+
+VERSIONS = {"protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION}
+
+# Arguments are encoded as the device encodes them before queueing (edge_client/rebase.py).
+_ARGS_ENCODER = msgspec.msgpack.Encoder(decimal_format="string")
+
+
+@functools.cache
+def _receive_version() -> int:
+    """The version of ``inventory.receive`` a current device sends."""
+    return discover().resolve_latest("inventory.receive").version
+
+
+def receipt_envelopes(item_ids: list[str], location_ids: list[str], *, first_seq: int, count: int,
+                      clock: HybridLogicalClock) -> list[MutationEnvelope]:
+    """``count`` valid ``inventory.receive`` mutations numbered from ``first_seq``, rotating over
+    the items and then the locations, so on-hand rows are both created and updated."""
+    now = datetime.now(timezone.utc)
+    envelopes = []
+    for seq in range(first_seq, first_seq + count):
+        i = seq - 1
+        args = Receive(move_id=new_id(), item_id=item_ids[i % len(item_ids)],
+                       location_id=location_ids[(i // len(item_ids)) % len(location_ids)],
+                       quantity=Decimal(1 + i % 7), occurred_at=now, reference=f"PO-{i // 50:05d}")
+        envelopes.append(MutationEnvelope(seq=seq, name="inventory.receive", version=_receive_version(),
+                                          args=msgspec.Raw(_ARGS_ENCODER.encode(args)),
+                                          hlc=clock.tick().text(), user=BENCH_USER))
+    return envelopes
+
+
+class WireError(Exception):
+    """The server refused a request (an HTTP error status)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def exchange(http: httpx.AsyncClient, path: str, message: Any, reply_type: type[T],
+                   token: str | None = None) -> T:
+    """One MessagePack request and its decoded answer, with the headers the device sends."""
+    headers = {"content-type": MSGPACK, "accept": MSGPACK}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    response = await http.post(path, content=encode(message), headers=headers)
+    if response.status_code >= 400:
+        raise WireError(f"{path}: {response.status_code} {response.text[:300]}", response.status_code)
+    return decode(response.content, reply_type)
+
+
+@dataclass
+class WireDevice:
+    """An enrolled device that speaks the sync protocol but keeps no replica.
+
+    It numbers its mutations 1, 2, 3, …, pushes them in order, and pulls from its cursor until
+    caught up. An answer a real device must not accept (a mutation not applied, an
+    acknowledgement that does not cover the push, a cursor that goes backwards) raises
+    ``AssertionError``: the benchmark would be measuring a broken server.
+    """
+
+    device_id: str
+    token: str
+    site_id: str
+    next_seq: int = 1
+    cursor: int = 0
+    clock: HybridLogicalClock = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.clock = HybridLogicalClock(node=self.device_id[-12:])
+
+    async def push_receipts(self, http: httpx.AsyncClient, item_ids: list[str], location_ids: list[str],
+                            count: int) -> PushResponse:
+        envelopes = receipt_envelopes(item_ids, location_ids, first_seq=self.next_seq, count=count, clock=self.clock)
+        request = PushRequest(**VERSIONS, device_id=self.device_id, mutations=envelopes)
+        answer = await exchange(http, "/sync/v1/push", request, PushResponse, self.token)
+        last = envelopes[-1].seq
+        if answer.last_applied_seq != last or any(r.status != "applied" for r in answer.results):
+            raise AssertionError(f"device {self.device_id}: push of {envelopes[0].seq}..{last} answered "
+                                 f"last_applied_seq {answer.last_applied_seq}, "
+                                 f"statuses {sorted({r.status for r in answer.results})}")
+        self.next_seq = last + 1
+        return answer
+
+    async def pull_until_caught_up(self, http: httpx.AsyncClient) -> int:
+        """Pull pages from the cursor until the server has no more; returns the rows received."""
+        rows = 0
+        while True:
+            request = PullRequest(**VERSIONS, device_id=self.device_id, site_id=self.site_id, cursor=self.cursor,
+                                  limit=PULL_PAGE)
+            page = await exchange(http, "/sync/v1/pull", request, PullResponse, self.token)
+            if page.cursor < self.cursor:
+                raise AssertionError(f"device {self.device_id}: cursor went back from {self.cursor} to {page.cursor}")
+            self.cursor = page.cursor
+            rows += sum(len(table.rows) for table in page.tables)
+            if not page.has_more:
+                return rows
+
+
+async def enroll_devices(http: httpx.AsyncClient, site_id: str, codes: list[str], *, name: str,
+                         concurrency: int = 16) -> list[WireDevice]:
+    """Enroll a device for ``site_id`` with each of ``codes`` over HTTP, ``concurrency`` at a time."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(i: int, code: str) -> WireDevice:
+        async with gate:
+            request = EnrollRequest(**VERSIONS, site_id=site_id, device_name=f"{name} {i}", enrollment_code=code)
+            answer = await exchange(http, "/sync/v1/enroll", request, EnrollResponse)
+        return WireDevice(answer.device_id, answer.token, answer.site_id)
+
+    return list(await asyncio.gather(*(one(i, code) for i, code in enumerate(codes))))
+
+
+# -- the server's memory --------------------------------------------------------------------
+
+
+def _rss_bytes(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:  # the process ended between listing and reading
+        pass
+    return 0
+
+
+def process_tree_rss(pid: int) -> int:
+    """Bytes: the sum of VmRSS of ``pid`` and all its descendants (with several workers uvicorn
+    forks them). Pages shared between processes count once per process."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses; the fields after its last ")" do not.
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        total += _rss_bytes(current)
+        pending.extend(children.get(current, ()))
+    return total
+
+
+class PeakRss:
+    """Samples ``process_tree_rss(pid)`` every ``interval`` seconds in a thread while open;
+    ``peak`` is the highest sample (in bytes)."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.peak = 0
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-rss", daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            self.peak = max(self.peak, process_tree_rss(self.pid))
+            self.samples += 1
+            if self._stop.wait(self.interval):
+                return
+
+    def __enter__(self) -> "PeakRss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, process_tree_rss(self.pid))

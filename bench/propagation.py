@@ -29,8 +29,8 @@ from typing import Any
 import httpx
 
 from bench.common import (
-    Figure, Session, Target, create_master_data, percentile, postgres_database, running_server, skipped,
-    sqlite_url,
+    Figure, Session, Target, create_master_data, enrollment_codes, percentile, postgres_database, running_server,
+    skipped, sqlite_url,
 )
 from edge_client.client import EdgeClient
 from edge_client.transport import HttpTransport, ServerRefused, Unreachable
@@ -112,9 +112,12 @@ def health_round_trips(base_url: str, samples: int, warmup: int) -> list[float]:
 
 def measure(session: Session, backend: str, db_url: str, work: Path, samples: int, warmup: int) -> dict[str, Any]:
     with running_server(db_url, work / "server.log") as server:
-        master = create_master_data(server.url)
-        a = EdgeClient.enroll(work / "a", server_url=server.url, site_id=master.site_id, device_name="平板A")
-        b = EdgeClient.enroll(work / "b", server_url=server.url, site_id=master.site_id, device_name="平板B")
+        master = create_master_data(server)
+        code_a, code_b = enrollment_codes(server, master.site_id, 2)
+        a = EdgeClient.enroll(work / "a", server_url=server.url, site_id=master.site_id, device_name="平板A",
+                              enrollment_code=code_a)
+        b = EdgeClient.enroll(work / "b", server_url=server.url, site_id=master.site_id, device_name="平板B",
+                              enrollment_code=code_b)
         follower = LiveFollower(b, server.url, b.transport.token)
         try:
             a.sync_once()

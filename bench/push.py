@@ -43,13 +43,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 from sqlalchemy import insert, select
 
 from bench.common import (
-    STOCK_MOVE_COLUMNS, Figure, MasterData, Session, Target, create_master_data, postgres_database,
-    raw_insert_seconds, running_server, skipped, sqlite_url, stock_move_rows, stopwatch,
+    BENCH_USER, STOCK_MOVE_COLUMNS, Figure, MasterData, Session, Target, create_master_data, enrollment_codes,
+    last_applied_seqs, postgres_database, raw_insert_seconds, running_server, skipped, sqlite_url, stock_move_rows,
+    stopwatch,
 )
 from edge_client.client import PUSH_BATCH, EdgeClient
 from edge_client.local_tables import edge_outbox
@@ -58,6 +58,7 @@ from erp.inventory.stock_move import Receive
 from protocol.base import MSGPACK
 from protocol.push import MutationEnvelope
 from server.db import Database
+from server.process import ServerProcess
 from sync.ids import new_id
 from sync.registry import discover
 from sync.server_apply import apply_push, decode_batch
@@ -82,12 +83,11 @@ def make_mutations(client: EdgeClient, master: MasterData, count: int) -> None:
         client.run("inventory.receive", Receive(
             move_id=new_id(), item_id=items[i % len(items)], location_id=locations[(i // len(items)) % len(locations)],
             quantity=Decimal(1 + i % 7), occurred_at=now, reference=f"PO-{i // 50:05d}",
-        ), user="张三")
+        ), user=BENCH_USER)
 
 
-def server_last_applied(base_url: str, site_id: str, device_id: str) -> int:
-    devices = httpx.get(f"{base_url}/api/v1/devices", params={"site_id": site_id}, timeout=30).json()
-    return next(d["last_applied_seq"] for d in devices if d["id"] == device_id)
+def server_last_applied(server: ServerProcess, site_id: str, device_id: str) -> int:
+    return last_applied_seqs(server, [site_id])[device_id]
 
 
 def copy_sqlite(source: Path, target: Path) -> None:
@@ -119,9 +119,10 @@ def measure_push(session: Session, backend: str, db_url: str, work: Path, count:
     identical stream and the slow local part is paid once.
     """
     with running_server(db_url, work / "server.log") as server:
-        master = create_master_data(server.url, items=4, locations=5, like=recorded["master"] if recorded else None)
+        master = create_master_data(server, items=4, locations=5, like=recorded["master"] if recorded else None)
+        [code] = enrollment_codes(server, master.site_id)
         client = EdgeClient.enroll(work / "device", server_url=server.url, site_id=master.site_id,
-                                   device_name="基准平板")
+                                   device_name="基准平板", enrollment_code=code)
         try:
             client.sync_once()  # the device needs the items and locations to run receipts locally
             elapsed = stopwatch()
@@ -141,7 +142,7 @@ def measure_push(session: Session, backend: str, db_url: str, work: Path, count:
             if report.applied != count or report.rejected or report.duplicates:
                 raise AssertionError(f"push applied {report.applied}, rejected {report.rejected}, "
                                      f"duplicates {report.duplicates}; expected {count} applied")
-            applied = server_last_applied(server.url, master.site_id, client.identity.device_id)
+            applied = server_last_applied(server, master.site_id, client.identity.device_id)
             if applied != count:
                 raise AssertionError(f"server last_applied_seq is {applied}, expected {count}")
             with client.engine.begin() as conn:
