@@ -150,8 +150,9 @@ class FleetSimulation:
             retry: list[int] = []
             for index, command in waiting.items():
                 try:
-                    devices[index].finish(command, timeout)
-                    finished[index] = time.monotonic() - started
+                    answer = devices[index].finish(command, timeout)
+                    # When the device said so, not when this loop got to it: the loop waits in order.
+                    finished[index] = answer["_received"] - started
                 except CommandFailed as failure:
                     if not failure.transient or attempts >= 20:
                         raise
