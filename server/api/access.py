@@ -41,17 +41,6 @@ class SignInView(msgspec.Struct):
     user: PrincipalView
 
 
-class UserView(msgspec.Struct):
-    id: str
-    username: str
-    display_name: str
-    site_id: str | None
-    roles: list[str]
-    active: bool
-    locked_until: datetime | None
-    created_at: datetime
-
-
 class NewUser(msgspec.Struct):
     username: str
     display_name: str
@@ -83,13 +72,6 @@ class EnrollmentCodeView(msgspec.Struct):
     expires_at: datetime
 
 
-class RoleView(msgspec.Struct):
-    code: str
-    name: str
-    grants: list[str]
-    builtin: bool
-
-
 class RoleBody(msgspec.Struct):
     name: str
     grants: list[str]
@@ -102,15 +84,6 @@ class NewRole(RoleBody):
 def _principal_view(principal: Principal) -> PrincipalView:
     return PrincipalView(principal.user_id, principal.username, principal.display_name, principal.site_id,
                          list(principal.roles), sorted(principal.grants))
-
-
-def _user_view(user: UserRecord) -> UserView:
-    return UserView(user.id, user.username, user.display_name, user.site_id, user.roles, user.active,
-                    user.locked_until, user.created_at)
-
-
-def _role_view(role: RoleRecord) -> RoleView:
-    return RoleView(role.code, role.name, role.grants, role.builtin)
 
 
 class AuthController(Controller):
@@ -142,32 +115,31 @@ class AdminController(Controller):
     dependencies = {"auth": Provide(provide_auth, sync_to_thread=False)}
 
     @get("/users", opt={"permission": "admin.users"})
-    async def list_users(self, auth: AuthService) -> list[UserView]:
-        return [_user_view(user) for user in await auth.list_users()]
+    async def list_users(self, auth: AuthService) -> list[UserRecord]:
+        return await auth.list_users()
 
     @post("/users", opt={"permission": "admin.users"})
-    async def create_user(self, data: NewUser, auth: AuthService) -> UserView:
-        return _user_view(await auth.create_user(data.username, data.display_name, data.password, data.roles,
-                                                 data.site_id))
+    async def create_user(self, data: NewUser, auth: AuthService) -> UserRecord:
+        return await auth.create_user(data.username, data.display_name, data.password, data.roles, data.site_id)
 
     @patch("/users/{user_id:str}", opt={"permission": "admin.users"})
-    async def change_user(self, user_id: str, data: UserChange, auth: AuthService) -> UserView:
+    async def change_user(self, user_id: str, data: UserChange, auth: AuthService) -> UserRecord:
         """Changing roles, site, password or disabling a user signs them out everywhere."""
-        return _user_view(await auth.update_user(
+        return await auth.update_user(
             user_id, display_name=data.display_name, roles=data.roles, site_id=data.site_id,
-            clear_site=data.all_sites, active=data.active, password=data.password, unlock=data.unlock))
+            clear_site=data.all_sites, active=data.active, password=data.password, unlock=data.unlock)
 
     @get("/roles", opt={"permission": "admin.users"})
-    async def list_roles(self, auth: AuthService) -> list[RoleView]:
-        return [_role_view(role) for role in await auth.list_roles()]
+    async def list_roles(self, auth: AuthService) -> list[RoleRecord]:
+        return await auth.list_roles()
 
     @post("/roles", opt={"permission": "admin.users"})
-    async def create_role(self, data: NewRole, auth: AuthService) -> RoleView:
-        return _role_view(await auth.save_role(data.code, data.name, data.grants, create=True))
+    async def create_role(self, data: NewRole, auth: AuthService) -> RoleRecord:
+        return await auth.save_role(data.code, data.name, data.grants, create=True)
 
     @put("/roles/{code:str}", opt={"permission": "admin.users"})
-    async def change_role(self, code: str, data: RoleBody, auth: AuthService) -> RoleView:
-        return _role_view(await auth.save_role(code, data.name, data.grants, create=False))
+    async def change_role(self, code: str, data: RoleBody, auth: AuthService) -> RoleRecord:
+        return await auth.save_role(code, data.name, data.grants, create=False)
 
     @post("/enrollment-codes", opt={"permission": "admin.devices"},
           dependencies={"principal": Provide(provide_principal, sync_to_thread=False)})
