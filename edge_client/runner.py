@@ -18,8 +18,8 @@ from sync.errors import JcerpError
 log = logging.getLogger(__name__)
 
 # Refusals that retrying cannot fix: the user or an admin must act.
-FATAL_CODES = {"sync.client_outdated", "sync.unknown_device", "sync.unauthenticated", "sync.sequence_gap",
-               "sync.scope_mismatch", "sync.device_mismatch"}
+FATAL_CODES = {"sync.client_outdated", "sync.unknown_device", "sync.device_revoked", "sync.unauthenticated",
+               "sync.sequence_gap", "sync.scope_mismatch", "sync.device_mismatch"}
 
 
 class SyncRunner:

@@ -149,8 +149,12 @@ class SyncService:
             ).first()
 
         row = await self.db.read(lookup)
-        if row is None or row.revoked_at is not None:
-            raise UnknownDevice("this device is not enrolled (or was revoked)")
+        if row is None:
+            raise UnknownDevice("this device is not enrolled")
+        if row.revoked_at is not None:
+            raise UnknownDevice("headquarters revoked this device: stop using it and wipe its replica "
+                                "(delete its home directory); enroll again with a new code if it was found",
+                                code="sync.device_revoked", revoked_at=row.revoked_at.isoformat())
         return Device(id=row.id, site_id=row.site_id)
 
     @staticmethod

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from sync.builtin import sync_conflicts, sync_rejections
 from sync.checksum import scope_checksum
@@ -121,3 +121,15 @@ def device_scope_checksum(conn: Connection, registry: Registry, device_id: str) 
     tables = scope_checksum(conn, registry, site_id=device.site_id, device_id=device_id)
     return ScopeChecksumView(device_id, device.site_id, current_version(conn),
                              {name: TableChecksumView(t.rows, t.digest) for name, t in tables.items()})
+
+
+def revoke_device(conn: Connection, device_id: str, now: datetime) -> DeviceView | None:
+    """Refuse the device from now on (its token stops working at once); None if unknown.
+    Revoking twice keeps the first time."""
+    conn.execute(update(sync_devices).where(sync_devices.c.id == device_id, sync_devices.c.revoked_at.is_(None))
+                 .values(revoked_at=now))
+    row = conn.execute(select(sync_devices).where(sync_devices.c.id == device_id)).first()
+    if row is None:
+        return None
+    return DeviceView(row.id, row.site_id, row.name, row.last_applied_seq, row.enrolled_at, row.last_seen_at,
+                      row.revoked_at)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from litestar import Controller, Request, get
+from datetime import datetime, timezone
+
+from litestar import Controller, Request, get, post
 from litestar.di import Provide
 
 from server.db import Database
@@ -23,6 +25,17 @@ class SyncAdminController(Controller):
     @get("/devices", opt={"permission": "admin.devices"})
     async def devices(self, db: Database, principal: Principal, site_id: str | None = None) -> list[DeviceView]:
         return await db.read(queries.list_devices, site_id=site_in_scope(principal, site_id))
+
+    @post("/devices/{device_id:str}/revoke", status_code=200, opt={"permission": "admin.devices"})
+    async def revoke(self, db: Database, principal: Principal, device_id: str) -> DeviceView:
+        """Revoke a device (a lost or stolen tablet): every sync request with its token is refused
+        at once with ``sync.device_revoked``, which tells the device to wipe its replica."""
+        devices = await db.read(queries.list_devices, site_id=None)
+        device = next((d for d in devices if d.id == device_id), None)
+        if device is None:
+            raise NotFound("no such device", device_id=device_id)
+        site_in_scope(principal, device.site_id)
+        return await db.write(queries.revoke_device, device_id, datetime.now(timezone.utc))
 
     @get("/devices/{device_id:str}/checksum", opt={"permission": "admin.devices"})
     async def device_checksum(self, request: Request, db: Database, principal: Principal,

@@ -141,3 +141,24 @@ def test_a_lost_enrollment_answer_can_be_asked_again_until_the_device_first_sync
     with pytest.raises(ServerRefused):
         transport.enroll(EnrollRequest(protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION,
                                        site_id=world.site, device_name="冒名", enrollment_code=other_name.enrollment_code))
+
+
+def test_a_revoked_device_is_refused_at_once_and_told_to_wipe_its_replica(server, world, make_edge):
+    tablet = make_edge("lost")
+    receive(tablet, world, "1")
+    tablet.sync_once()
+    _hq_user(server, "manager-wh2", "branch_manager", world.other_site)
+    token = server.post("/api/v1/auth/login", json={"username": "manager-wh2", "password": "设备-口令-2026"}).json()
+    refused = server.post(f"/api/v1/devices/{tablet.identity.device_id}/revoke",
+                          headers={"authorization": f"Bearer {token['token']}"})
+    assert refused.status_code == 403 and refused.json()["code"] == "auth.out_of_site"
+    revoked = server.post(f"/api/v1/devices/{tablet.identity.device_id}/revoke")
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    receive(tablet, world, "2")
+    with pytest.raises(ServerRefused) as refusal:
+        tablet.sync_once()
+    assert (refusal.value.status, refusal.value.code) == (401, "sync.device_revoked")
+    assert "wipe" in refusal.value.detail
+    moves = server.get("/api/v1/movements", params={"item_id": world.item}).json()["items"]
+    assert len(moves) == 1  # what it pushed before stays; nothing after
+    assert server.post("/api/v1/devices/no-such-device/revoke").status_code == 404
