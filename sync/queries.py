@@ -57,14 +57,20 @@ class ConflictView(msgspec.Struct):
     status: str
 
 
+def _device_view(r: Any) -> DeviceView:
+    return DeviceView(r.id, r.site_id, r.name, r.last_applied_seq, r.enrolled_at, r.last_seen_at, r.revoked_at)
+
+
 def list_devices(conn: Connection, *, site_id: str | None) -> list[DeviceView]:
     query = select(sync_devices).order_by(sync_devices.c.enrolled_at)
     if site_id:
         query = query.where(sync_devices.c.site_id == site_id)
-    return [
-        DeviceView(r.id, r.site_id, r.name, r.last_applied_seq, r.enrolled_at, r.last_seen_at, r.revoked_at)
-        for r in conn.execute(query)
-    ]
+    return [_device_view(r) for r in conn.execute(query)]
+
+
+def get_device(conn: Connection, device_id: str) -> DeviceView | None:
+    row = conn.execute(select(sync_devices).where(sync_devices.c.id == device_id)).first()
+    return None if row is None else _device_view(row)
 
 
 def list_rejections(
@@ -115,7 +121,7 @@ class ScopeChecksumView(msgspec.Struct):
 
 
 def device_scope_checksum(conn: Connection, registry: Registry, device_id: str) -> ScopeChecksumView | None:
-    device = conn.execute(select(sync_devices.c.site_id).where(sync_devices.c.id == device_id)).first()
+    device = get_device(conn, device_id)
     if device is None:
         return None
     tables = scope_checksum(conn, registry, site_id=device.site_id, device_id=device_id)
@@ -128,8 +134,4 @@ def revoke_device(conn: Connection, device_id: str, now: datetime) -> DeviceView
     Revoking twice keeps the first time."""
     conn.execute(update(sync_devices).where(sync_devices.c.id == device_id, sync_devices.c.revoked_at.is_(None))
                  .values(revoked_at=now))
-    row = conn.execute(select(sync_devices).where(sync_devices.c.id == device_id)).first()
-    if row is None:
-        return None
-    return DeviceView(row.id, row.site_id, row.name, row.last_applied_seq, row.enrolled_at, row.last_seen_at,
-                      row.revoked_at)
+    return get_device(conn, device_id)

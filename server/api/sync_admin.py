@@ -30,22 +30,26 @@ class SyncAdminController(Controller):
     async def revoke(self, db: Database, principal: Principal, device_id: str) -> DeviceView:
         """Revoke a device (a lost or stolen tablet): every sync request with its token is refused
         at once with ``sync.device_revoked``, which tells the device to wipe its replica."""
-        devices = await db.read(queries.list_devices, site_id=None)
-        device = next((d for d in devices if d.id == device_id), None)
+        await self._device_in_scope(db, principal, device_id)
+        return await db.write(queries.revoke_device, device_id, datetime.now(timezone.utc))
+
+    @staticmethod
+    async def _device_in_scope(db: Database, principal: Principal, device_id: str) -> DeviceView:
+        device = await db.read(queries.get_device, device_id)
         if device is None:
             raise NotFound("no such device", device_id=device_id)
         site_in_scope(principal, device.site_id)
-        return await db.write(queries.revoke_device, device_id, datetime.now(timezone.utc))
+        return device
 
     @get("/devices/{device_id:str}/checksum", opt={"permission": "admin.devices"})
     async def device_checksum(self, request: Request, db: Database, principal: Principal,
                               device_id: str) -> ScopeChecksumView:
         """Per-table row counts and fingerprints of what the device's replica must hold once it has
         nothing pending and has pulled up to ``version``; compare with ``jcerp edge verify``."""
+        await self._device_in_scope(db, principal, device_id)  # before the costly read
         checksum = await db.read(queries.device_scope_checksum, request.app.state.registry, device_id)
         if checksum is None:
             raise NotFound("no such device", device_id=device_id)
-        site_in_scope(principal, checksum.site_id)
         return checksum
 
     @get("/rejections", opt={"permission": "sync.view"})
