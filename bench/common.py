@@ -28,15 +28,18 @@ from typing import Any, Callable, Iterator, TypeVar
 
 import httpx
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import make_url
 
 from edge_client.client import PULL_PAGE
+from edge_client.device_key import DeviceSignature
 from erp.inventory.stock_move import Receive
 from protocol import PROTOCOL_VERSION
 from protocol.base import MSGPACK, decode, encode
 from protocol.enroll import EnrollRequest, EnrollResponse
 from protocol.pull import PullRequest, PullResponse
 from protocol.push import MutationEnvelope, PushRequest, PushResponse
+from protocol.signing import public_key_text
 from server.process import ServerProcess
 from sync.hlc import HybridLogicalClock
 from sync.ids import new_id
@@ -250,7 +253,7 @@ def sqlite_url(path: Path) -> str:
 
 @contextmanager
 def running_server(db_url: str, log_path: Path) -> Iterator[ServerProcess]:
-    server = ServerProcess(db_url, log_path=log_path)
+    server = ServerProcess(db_url, log_path=log_path, rate_limits="off")  # enrolls up to 2,000 devices at once
     server.start()
     try:
         yield server
@@ -460,12 +463,12 @@ class WireError(Exception):
 
 
 async def exchange(http: httpx.AsyncClient, path: str, message: Any, reply_type: type[T],
-                   token: str | None = None) -> T:
-    """One MessagePack request and its decoded answer, with the headers the device sends."""
+                   auth: DeviceSignature | None = None) -> T:
+    """One MessagePack request and its decoded answer, with the headers the device sends
+    (``auth``: its bearer token and request signature)."""
     headers = {"content-type": MSGPACK, "accept": MSGPACK}
-    if token:
-        headers["authorization"] = f"Bearer {token}"
-    response = await http.post(path, content=encode(message), headers=headers)
+    response = await http.post(path, content=encode(message), headers=headers,
+                               auth=auth if auth is not None else httpx.USE_CLIENT_DEFAULT)
     if response.status_code >= 400:
         raise WireError(f"{path}: {response.status_code} {response.text[:300]}", response.status_code)
     return decode(response.content, reply_type)
@@ -482,7 +485,7 @@ class WireDevice:
     """
 
     device_id: str
-    token: str
+    auth: DeviceSignature  # its key and bearer token: signs every request
     site_id: str
     next_seq: int = 1
     cursor: int = 0
@@ -495,7 +498,7 @@ class WireDevice:
                             count: int) -> PushResponse:
         envelopes = receipt_envelopes(item_ids, location_ids, first_seq=self.next_seq, count=count, clock=self.clock)
         request = PushRequest(**VERSIONS, device_id=self.device_id, mutations=envelopes)
-        answer = await exchange(http, "/sync/v1/push", request, PushResponse, self.token)
+        answer = await exchange(http, "/sync/v1/push", request, PushResponse, self.auth)
         last = envelopes[-1].seq
         if answer.last_applied_seq != last or any(r.status != "applied" for r in answer.results):
             raise AssertionError(f"device {self.device_id}: push of {envelopes[0].seq}..{last} answered "
@@ -510,7 +513,7 @@ class WireDevice:
         while True:
             request = PullRequest(**VERSIONS, device_id=self.device_id, site_id=self.site_id, cursor=self.cursor,
                                   limit=PULL_PAGE)
-            page = await exchange(http, "/sync/v1/pull", request, PullResponse, self.token)
+            page = await exchange(http, "/sync/v1/pull", request, PullResponse, self.auth)
             if page.cursor < self.cursor:
                 raise AssertionError(f"device {self.device_id}: cursor went back from {self.cursor} to {page.cursor}")
             self.cursor = page.cursor
@@ -526,9 +529,11 @@ async def enroll_devices(http: httpx.AsyncClient, site_id: str, codes: list[str]
 
     async def one(i: int, code: str) -> WireDevice:
         async with gate:
-            request = EnrollRequest(**VERSIONS, site_id=site_id, device_name=f"{name} {i}", enrollment_code=code)
+            key = Ed25519PrivateKey.generate()
+            request = EnrollRequest(**VERSIONS, site_id=site_id, device_name=f"{name} {i}", enrollment_code=code,
+                                    public_key=public_key_text(key))
             answer = await exchange(http, "/sync/v1/enroll", request, EnrollResponse)
-        return WireDevice(answer.device_id, answer.token, answer.site_id)
+        return WireDevice(answer.device_id, DeviceSignature(key, token=answer.token), answer.site_id)
 
     return list(await asyncio.gather(*(one(i, code) for i, code in enumerate(codes))))
 

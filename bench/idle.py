@@ -94,9 +94,10 @@ class Fanout:
 
 async def follow(http: httpx.AsyncClient, stream: Stream, fanout: Fanout) -> None:
     """Read one live stream until cancelled, parsing events as a device must (per blank line)."""
-    headers = {"authorization": f"Bearer {stream.device.token}", "accept": "text/event-stream"}
+    headers = {"accept": "text/event-stream"}
     try:
-        async with http.stream("GET", "/sync/v1/live", params=VERSIONS, headers=headers) as response:
+        async with http.stream("GET", "/sync/v1/live", params=VERSIONS, headers=headers,
+                               auth=stream.device.auth) as response:
             if response.status_code != 200:
                 await response.aread()
                 raise RuntimeError(f"live stream refused: {response.status_code} {response.text[:200]}")

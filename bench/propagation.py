@@ -33,6 +33,7 @@ from bench.common import (
     skipped, sqlite_url,
 )
 from edge_client.client import EdgeClient
+from edge_client.device_key import DeviceSignature
 from edge_client.transport import HttpTransport, ServerRefused, Unreachable
 from erp.inventory.stock_move import Receive
 from sync.ids import new_id
@@ -49,11 +50,11 @@ PAUSE = 0.010
 class LiveFollower(threading.Thread):
     """Device B's side: pull on every live event, and note when the awaited move arrives."""
 
-    def __init__(self, client: EdgeClient, base_url: str, token: str) -> None:
+    def __init__(self, client: EdgeClient, base_url: str, token: str, signer: DeviceSignature) -> None:
         super().__init__(name="bench-live", daemon=True)
         self.client = client
         # A transport of its own: the stream holds its connection open while B pulls on another.
-        self.transport = HttpTransport(base_url, token=token)
+        self.transport = HttpTransport(base_url, token=token, signer=signer)
         self.lock = threading.Lock()
         self.awaited: str | None = None
         self.arrived = threading.Event()
@@ -118,7 +119,7 @@ def measure(session: Session, backend: str, db_url: str, work: Path, samples: in
                               enrollment_code=code_a)
         b = EdgeClient.enroll(work / "b", server_url=server.url, site_id=master.site_id, device_name="平板B",
                               enrollment_code=code_b)
-        follower = LiveFollower(b, server.url, b.transport.token)
+        follower = LiveFollower(b, server.url, b.transport.token, b.transport.signer)
         try:
             a.sync_once()
             b.sync_once()

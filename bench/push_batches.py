@@ -29,16 +29,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from bench.common import (
     Figure, MasterData, Session, create_master_data, enrollment_codes, postgres_database, receipt_envelopes,
     running_server, skipped, sqlite_url, stopwatch,
 )
 from bench.push import TARGETS
 from edge_client.client import PUSH_BATCH
+from edge_client.device_key import DeviceSignature
 from edge_client.transport import HttpTransport
 from protocol import PROTOCOL_VERSION
 from protocol.enroll import EnrollRequest
 from protocol.push import MAX_BATCH, MutationEnvelope, PushRequest
+from protocol.signing import public_key_text
 from server.process import ServerProcess
 from sync.hlc import HybridLogicalClock
 from sync.ids import new_id
@@ -68,10 +72,13 @@ def push_all(transport: HttpTransport, device_id: str, envelopes: list[MutationE
 
 
 def enrolled(server: ServerProcess, site_id: str, name: str) -> tuple[HttpTransport, str]:
+    key = Ed25519PrivateKey.generate()
     transport = HttpTransport(server.url)
     answer = transport.enroll(EnrollRequest(**_VERSIONS, site_id=site_id, device_name=name,
-                                            enrollment_code=enrollment_codes(server, site_id)[0]))
+                                            enrollment_code=enrollment_codes(server, site_id)[0],
+                                            public_key=public_key_text(key)))
     transport.token = answer.token
+    transport.signer = DeviceSignature(key)
     return transport, answer.device_id
 
 

@@ -1,12 +1,16 @@
-"""``jcerp edge …``: enroll a device, run inventory operations, sync, and work the inbox.
+"""``jcerp edge …``: enroll a device, sign users in, run inventory operations, sync, and work the inbox.
 
 Operations take what people type or scan (SKU, barcode, location code) and resolve it in the
-local replica, so they work offline.
+local replica, so they work offline. They record the user signed in on the device
+(``sign-in``) unless ``--user`` names another. A password is never a command-line argument
+(it would be in the shell history and the process list): it is typed at a prompt, or read
+from standard input with ``--password-stdin``.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 from datetime import datetime, timezone
@@ -90,6 +94,44 @@ def _init(args: argparse.Namespace) -> int:
     bar, update = _progress_bar()
     with bar:
         _print_report(client.sync_once(progress=update))
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")  # the line's end, not spaces someone chose
+    else:
+        password = getpass.getpass(f"password for {args.username}: ")
+    if not password:
+        raise JcerpError("no password given", code="edge.password_missing")
+    return password
+
+
+def cmd_sign_in(client: EdgeClient, args: argparse.Namespace) -> int:
+    user = client.sign_in(args.username, _read_password(args))
+    how = (f"checked offline by this device (it may do so until {user.valid_until})" if user.offline
+           else "checked by headquarters")
+    print(f"signed in as {user.display_name} ({user.username}), roles {', '.join(user.roles) or '-'}; {how}")
+    return 0
+
+
+def cmd_sign_out(client: EdgeClient, args: argparse.Namespace) -> int:
+    username = client.sign_out()
+    print(f"signed out {username}" if username else "nobody was signed in")
+    return 0
+
+
+def cmd_whoami(client: EdgeClient, args: argparse.Namespace) -> int:
+    user = client.current_user()
+    if user is None:
+        print("nobody is signed in on this device")
+        return 1
+    for key, value in (("username", user.username), ("display_name", user.display_name), ("user_id", user.user_id),
+                       ("site_id", user.site_id or "(every site)"), ("roles", ", ".join(user.roles)),
+                       ("permissions", ", ".join(sorted(user.grants))), ("signed_in_at", user.signed_in_at),
+                       ("checked", "offline, by this device" if user.offline else "by headquarters"),
+                       ("offline_sign_in_until", user.valid_until)):
+        print(f"{key:22} {value}")
     return 0
 
 
@@ -230,7 +272,11 @@ def cmd_ack(client: EdgeClient, a: argparse.Namespace) -> int:
 
 def _with_client(command):
     def run(args: argparse.Namespace) -> int:
-        client = EdgeClient(args.home)
+        try:
+            client = EdgeClient(args.home)
+        except JcerpError as error:  # e.g. a device that wiped itself when HQ revoked it
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         try:
             return command(client, args)
         except (JcerpError, ServerRefused, Unreachable) as error:
@@ -258,6 +304,17 @@ def add_edge_commands(commands: argparse._SubParsersAction) -> None:
                            "without it an https:// server is checked against the system trust store")
     init.set_defaults(handler=cmd_init)
 
+    sign_in = sub.add_parser("sign-in", help="sign a user in on this shared device (offline too, after a first "
+                                             "sign-in with the network)")
+    sign_in.add_argument("username", help="an HQ user name")
+    sign_in.add_argument("--password-stdin", action="store_true",
+                         help="read the password from the first line of standard input instead of a prompt")
+    sign_in.set_defaults(handler=_with_client(cmd_sign_in))
+    sub.add_parser("sign-out", help="sign the current user out of this device").set_defaults(
+        handler=_with_client(cmd_sign_out))
+    sub.add_parser("whoami", help="who is signed in on this device, and what they may do").set_defaults(
+        handler=_with_client(cmd_whoami))
+
     sub.add_parser("status", help="pending work, cursor, last sync, inbox size").set_defaults(
         handler=_with_client(cmd_status))
     sync = sub.add_parser("sync", help="sync once, or keep syncing with --watch")
@@ -270,7 +327,8 @@ def add_edge_commands(commands: argparse._SubParsersAction) -> None:
         parser = sub.add_parser(name, help=help_text)
         for flag, options in fields:
             parser.add_argument(flag, **options)
-        parser.add_argument("--user", help="who is acting on a shared device (an HQ user name; checked by the server)")
+        parser.add_argument("--user", help="who is acting on a shared device (an HQ user name; checked by the server); "
+                                           "default: the user signed in on this device")
         parser.set_defaults(handler=_with_client(handler))
 
     item = ("--item", {"required": True, "help": "SKU, barcode or id"})
@@ -297,7 +355,7 @@ def add_edge_commands(commands: argparse._SubParsersAction) -> None:
     resubmit = sub.add_parser("resubmit", help="resubmit a rejected mutation, optionally with changes")
     resubmit.add_argument("id")
     resubmit.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE")
-    resubmit.add_argument("--user")
+    resubmit.add_argument("--user", help="who is acting; default: the user signed in on this device")
     resubmit.set_defaults(handler=_with_client(cmd_resubmit))
     ack = sub.add_parser("ack", help="acknowledge a field conflict")
     ack.add_argument("id")

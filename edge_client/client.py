@@ -9,10 +9,15 @@ Invariants:
   round trip, never a duplicate.
 - A CA pinned at enrollment (``server_ca_pem`` in ``edge_meta``) is the only CA every transport
   made from the replica trusts, from the enrollment request itself onwards.
+- ``sync.device_revoked`` in answer to any request wipes the device (``revocation.py``) and
+  raises ``DeviceRevoked``; a wiped home is never opened as a replica again.
+- A mutation records the user signed in on the device (``sign_in.py``) unless the caller names
+  another; what the signed-in user's roles do not allow is refused before it runs.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from dataclasses import dataclass, field
@@ -21,19 +26,24 @@ from pathlib import Path
 from typing import Any, Callable
 
 import msgspec
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
+from edge_client.device_key import DeviceSignature, ensure_device_key, load_device_key
 from edge_client.local_tables import edge_outbox
-from edge_client.rebase import DeviceIdentity, apply_pull_page, pending_count, run_local
+from edge_client.rebase import DeviceIdentity, apply_pull_page, open_args, pending_count, run_local
 from edge_client.replica import Replica, get_meta, replace_rows, set_meta
+from edge_client.revocation import DeviceRevoked, refuse_if_revoked, wipe
+from edge_client.sign_in import SignInRefused, TabletUser, UserSessions, acting_user
 from edge_client.state import StateChange, SyncState, SyncStateMachine
-from edge_client.transport import HttpTransport, Unreachable, server_verification
+from edge_client.transport import HttpTransport, ServerRefused, Unreachable, server_verification
 from protocol import PROTOCOL_VERSION
 from protocol.bootstrap import BootstrapChunk, BootstrapDone, BootstrapPosition, BootstrapRequest, BootstrapStart
 from protocol.checksum import ChecksumRequest
 from protocol.enroll import EnrollRequest
 from protocol.pull import PullRequest
 from protocol.push import MutationEnvelope, PushRequest
+from protocol.sign_in import SignInRequest
+from protocol.signing import public_key_text
 from sync.builtin import AcknowledgeConflict, ResolveRejection, sync_conflicts, sync_rejections
 from sync.checksum import TableChecksum, differing_tables, scope_checksum
 from sync.errors import JcerpError
@@ -49,6 +59,21 @@ ProgressCallback = Callable[[int, int], None]
 
 class NotEnrolled(JcerpError):
     code = "edge.not_enrolled"
+
+
+def _wipes_if_revoked(method):
+    """A method that talks to the server: if the server says this device is revoked, wipe it."""
+
+    @functools.wraps(method)
+    def wrapper(self: "EdgeClient", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except ServerRefused as refusal:
+            if refusal.code != "sync.device_revoked":
+                raise
+            raise self._wipe(refusal) from None
+
+    return wrapper
 
 
 @dataclass
@@ -77,6 +102,7 @@ class EdgeStatus:
     last_applied_seq: int
     last_sync_at: str | None
     bootstrapped: bool
+    signed_in_user: str | None = None  # who signed in on this device (edge_client/sign_in.py)
 
 
 @dataclass(frozen=True)
@@ -116,18 +142,25 @@ class VerifyReport:
 class EdgeClient:
     def __init__(self, home: Path | str, *, transport: HttpTransport | None = None,
                  registry: Registry | None = None) -> None:
+        refuse_if_revoked(home)  # before the replica is opened: that would create an empty one
         self.registry = registry or discover()
         self.replica = Replica(Path(home), self.registry)
         self.engine = self.replica.engine
+        # Once this home is wiped (by this process or another), no connection may recreate the file.
+        event.listen(self.engine, "do_connect", lambda *_: refuse_if_revoked(home))
+        self.users = UserSessions(self.engine)
         with self.engine.begin() as conn:
             self._meta = {key: get_meta(conn, key)
                           for key in ("device_id", "site_id", "token", "server_url", "hlc", "server_ca_pem")}
         self.transport = transport
+        key = load_device_key(home)
+        signer = DeviceSignature(key) if key is not None else None
         if self.transport is None and self._meta["server_url"]:
             self.transport = HttpTransport(self._meta["server_url"], token=self._meta["token"],
-                                           ca_pem=self._meta["server_ca_pem"])
+                                           ca_pem=self._meta["server_ca_pem"], signer=signer)
         elif self.transport is not None and self._meta["token"]:
             self.transport.token = self._meta["token"]
+            self.transport.signer = signer
         self.clock = HybridLogicalClock(node=(self._meta["device_id"] or "unenrolled")[-12:])
         if self._meta["hlc"]:
             self.clock.receive(Timestamp.parse(self._meta["hlc"]))
@@ -137,9 +170,19 @@ class EdgeClient:
 
     def _remember_state(self, change: StateChange) -> None:
         # Kept in the replica so `jcerp edge status` in another process sees a running sync's state.
-        with self.engine.begin() as conn:
-            set_meta(conn, "sync_state", str(change.current))
-            set_meta(conn, "sync_state_reason", change.reason or None)
+        try:
+            with self.engine.begin() as conn:
+                set_meta(conn, "sync_state", str(change.current))
+                set_meta(conn, "sync_state_reason", change.reason or None)
+        except DeviceRevoked:
+            pass  # wiped: there is no replica to remember a state in
+
+    def _wipe(self, refusal: ServerRefused) -> DeviceRevoked:
+        """The server says this device is revoked: close the replica, delete it and the keys,
+        leave ``REVOKED``. Returns the error to raise."""
+        self.replica.close()
+        return wipe(self.replica.home, device_id=self._meta["device_id"], reason=f"{refusal.code}: {refusal.detail}",
+                    revoked_at=refusal.details.get("revoked_at"))
 
     # -- enrollment ----------------------------------------------------------------------
 
@@ -155,6 +198,7 @@ class EdgeClient:
                 server_verification(server_url, ca_pem)
             except ValueError as error:
                 raise JcerpError(str(error), code="edge.bad_ca") from None
+        refuse_if_revoked(home)
         replica = Replica(Path(home), discover())
         with replica.engine.begin() as conn:
             existing = get_meta(conn, "device_id")
@@ -163,9 +207,11 @@ class EdgeClient:
             raise JcerpError(f"{home} already holds device {existing}; use another --home to enroll a new device",
                              code="edge.already_enrolled")
         transport = transport or HttpTransport(server_url, ca_pem=ca_pem)
+        # Made before asking, kept if the answer is lost: asking again registers the same key.
+        key = ensure_device_key(home)
         answer = transport.enroll(EnrollRequest(protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION,
                                                 site_id=site_id, device_name=device_name,
-                                                enrollment_code=enrollment_code))
+                                                enrollment_code=enrollment_code, public_key=public_key_text(key)))
         replica = Replica(Path(home), discover())
         with replica.engine.begin() as conn:
             for key, value in (("device_id", answer.device_id), ("site_id", answer.site_id), ("token", answer.token),
@@ -175,6 +221,7 @@ class EdgeClient:
                 set_meta(conn, key, value)
         replica.close()
         transport.token = answer.token
+        transport.signer = DeviceSignature(key)
         return cls(home, transport=transport)
 
     @property
@@ -183,12 +230,46 @@ class EdgeClient:
             raise NotEnrolled("this device is not enrolled; run `jcerp edge init` first")
         return DeviceIdentity(self._meta["device_id"], self._meta["site_id"])
 
+    # -- users on a shared device --------------------------------------------------------
+
+    @_wipes_if_revoked
+    def sign_in(self, username: str, password: str) -> TabletUser:
+        """Sign ``username`` in on this device. HQ checks the password when it can be reached
+        (and this device refreshes its verifier of it); when it cannot, the device's verifier
+        does, with its own lockout (``edge_client/sign_in.py``). Raises ``SignInRefused``."""
+        identity = self.identity
+        request = SignInRequest(**self._versions(), device_id=identity.device_id, username=username,
+                                password=password)
+        try:
+            answer = self.transport.sign_in(request)
+        except Unreachable:
+            return self.users.check_offline(username, password)
+        except ServerRefused as refusal:
+            if refusal.code == "sync.device_revoked":
+                raise
+            if refusal.status >= 500:  # a failing server is no better than an absent one
+                return self.users.check_offline(username, password)
+            self.users.refused_online(username, password, refusal.code, refusal.details)
+            raise SignInRefused.from_server(refusal.status, refusal.code, refusal.detail, refusal.details) from None
+        return self.users.accept_online(answer, password)
+
+    def sign_out(self) -> str | None:
+        """Sign the current user out; their verifier stays for their next sign-in. Returns who it was."""
+        return self.users.sign_out()
+
+    def current_user(self) -> TabletUser | None:
+        return self.users.current()
+
     # -- local work ----------------------------------------------------------------------
 
     def run(self, name: str, args: Any, *, user: str | None = None) -> int:
-        """Apply a mutation now (offline or not) and queue it for the server. Returns its seq."""
+        """Apply a mutation now (offline or not) and queue it for the server. Returns its seq.
+
+        ``user``: who acts; by default the user signed in on this device, whose roles must
+        allow the mutation (``UserForbidden`` otherwise, and nothing is queued)."""
         definition = self.registry.resolve_latest(name)
         with self.engine.begin() as conn:
+            user = acting_user(self.users.current_in(conn), user, definition.name)
             hlc = self.clock.tick().text()
             seq = run_local(conn, self.registry, self.identity, definition, args, hlc=hlc, user=user)
             set_meta(conn, "hlc", hlc)
@@ -200,6 +281,7 @@ class EdgeClient:
     def _versions(self) -> dict[str, int]:
         return {"protocol_version": PROTOCOL_VERSION, "schema_version": SCHEMA_VERSION}
 
+    @_wipes_if_revoked
     def push(self, report: SyncReport | None = None) -> SyncReport:
         """Send every pending mutation, in batches, until the server has seen all of them."""
         report = report or SyncReport()
@@ -214,7 +296,8 @@ class EdgeClient:
                 return report
             request = PushRequest(
                 **self._versions(), device_id=identity.device_id,
-                mutations=[MutationEnvelope(seq=r.seq, name=r.name, version=r.version, args=msgspec.Raw(r.args),
+                mutations=[MutationEnvelope(seq=r.seq, name=r.name, version=r.version,
+                                            args=msgspec.Raw(open_args(self.engine.dialect, r.seq, r.args)),
                                             hlc=r.hlc, user=r.user_name) for r in rows],
             )
             answer = self.transport.push(request)
@@ -231,6 +314,7 @@ class EdgeClient:
                 if answer.last_applied_seq > int(get_meta(conn, "last_applied_seq", "0")):
                     set_meta(conn, "last_applied_seq", answer.last_applied_seq)
 
+    @_wipes_if_revoked
     def pull(self, report: SyncReport | None = None, *, page_rows: int = PULL_PAGE) -> SyncReport:
         """Pull pages (of about ``page_rows`` rows) until caught up, rebasing pending work onto each."""
         report = report or SyncReport()
@@ -247,6 +331,7 @@ class EdgeClient:
             if not page.has_more:
                 return report
 
+    @_wipes_if_revoked
     def bootstrap(self, progress: ProgressCallback | None = None, chunk_rows: int = 20000) -> int:
         """Download the scope snapshot in resumable chunks. Returns rows received."""
         identity = self.identity
@@ -279,6 +364,7 @@ class EdgeClient:
         with self.engine.begin() as conn:
             return get_meta(conn, "bootstrapped") == "1"
 
+    @_wipes_if_revoked
     def sync_once(self, progress: ProgressCallback | None = None) -> SyncReport:
         """Bootstrap if needed, push everything pending, pull until caught up."""
         with self._sync_lock:
@@ -305,6 +391,7 @@ class EdgeClient:
             tables = scope_checksum(conn, self.registry, site_id=identity.site_id, device_id=identity.device_id)
         return cursor, pending, tables
 
+    @_wipes_if_revoked
     def verify(self) -> VerifyReport:
         """Compare the replica with the server's fingerprint of this device's scope."""
         cursor, pending, local = self.local_checksum()
@@ -326,13 +413,14 @@ class EdgeClient:
             conflicts = conn.execute(select(func.count()).select_from(sync_conflicts).where(
                 sync_conflicts.c.status == "open")).scalar_one()
             pending = pending_count(conn)
+            signed_in = self.users.current_in(conn)
         identity = self.identity
         return EdgeStatus(
             device_id=identity.device_id, site_id=identity.site_id, server_url=self._meta["server_url"] or "",
             state=meta["sync_state"] or str(self.state.state), state_reason=meta["sync_state_reason"], pending=pending, pending_with_local_errors=local_errors,
             open_rejections=rejections, open_conflicts=conflicts, cursor=int(meta["cursor"] or 0),
             last_applied_seq=int(meta["last_applied_seq"] or 0), last_sync_at=meta["last_sync_at"],
-            bootstrapped=meta["bootstrapped"] == "1",
+            bootstrapped=meta["bootstrapped"] == "1", signed_in_user=signed_in.username if signed_in else None,
         )
 
     def inbox(self) -> list[InboxEntry]:
@@ -368,6 +456,9 @@ class EdgeClient:
         args = definition.convert({**json.loads(row.args_json), **(changes or {})})
         with self.engine.begin() as conn:
             identity = self.identity
+            signed_in = self.users.current_in(conn)
+            acting_user(signed_in, user, "sync.resolve_rejection")
+            user = acting_user(signed_in, user, definition.name)
             hlc = self.clock.tick().text()
             seq = run_local(conn, self.registry, identity, definition, args, hlc=hlc, user=user)
             resolve = self.registry.resolve_latest("sync.resolve_rejection")

@@ -58,7 +58,8 @@ def revert_all(conn: Connection, registry: Registry) -> int:
         key = tuple(_decode(entry.row_key))
         conn.execute(delete(spec.table).where(_key_clause(spec, key)))
         if entry.before is not None:
-            replace_rows(conn, spec.name, list(spec.data_columns), [tuple(_decode(entry.before))])
+            # Raw pre-images: personal values in them are ciphertext already.
+            replace_rows(conn, spec.name, list(spec.data_columns), [tuple(_decode(entry.before))], stored=True)
     conn.execute(delete(edge_journal))
     return len(entries)
 

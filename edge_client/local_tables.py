@@ -5,6 +5,8 @@
   processed it (applied or rejected). Never deleted any other way.
 - ``edge_journal``: the first pre-image of each row touched by pending mutations, so a rebase
   can restore server state before applying a patch. One entry per row.
+- ``edge_user_verifiers``: the users who signed in here online, each with a verifier of their
+  password so they can sign in again offline (``edge_client/sign_in.py``). Never sent anywhere.
 """
 
 from __future__ import annotations
@@ -42,4 +44,21 @@ edge_journal = Table(
     Column("row_key", LargeBinary, nullable=False),
     Column("before", LargeBinary),  # MessagePack row values; NULL: the row did not exist
     UniqueConstraint("table_name", "row_key"),
+)
+
+edge_user_verifiers = Table(
+    "edge_user_verifiers",
+    local_metadata,
+    Column("username", String(120), primary_key=True),
+    Column("user_id", String(36), nullable=False),
+    Column("display_name", Text, nullable=False),
+    Column("site_id", String(36)),  # NULL: the user works at every site
+    Column("roles_json", Text, nullable=False),  # JSON list of role codes, for display
+    Column("grants_json", Text, nullable=False),  # JSON list of grants as HQ stores them
+    # scrypt of the password with its own salt (erp/access/passwords.py); never HQ's hash.
+    Column("verifier", Text, nullable=False),
+    Column("cached_at", String(40), nullable=False),  # last online sign-in, UTC ISO 8601
+    Column("valid_until", String(40), nullable=False),  # no offline sign-in after this
+    Column("failed_attempts", Integer, nullable=False, default=0),  # wrong passwords offline, in a row
+    Column("locked_until", String(40)),  # offline sign-in refused until then
 )

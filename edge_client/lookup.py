@@ -1,4 +1,5 @@
-"""Find master data in the local replica by what people type or scan: SKU, barcode, code, id."""
+"""Find master data in the local replica by what people type or scan: SKU, barcode, code, employee
+number, id."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, or_, select
 
+from erp.hr.employee import hr_employees
 from erp.inventory.item import items
 from erp.inventory.on_hand import on_hand
 from erp.inventory.warehouse import locations
@@ -32,6 +34,18 @@ def find_location(conn: Connection, text: str, site_id: str) -> Any:
     ).first()
     if row is None:
         raise NotFoundLocally(f"no location {text!r} in this device's site")
+    return row
+
+
+def find_employee(conn: Connection, text: str, site_id: str) -> Any:
+    """An employee of the site by employee number or id. Personal fields come back decrypted, or
+    None where this device's role does not receive them."""
+    row = conn.execute(
+        select(hr_employees).where(hr_employees.c.site_id == site_id,
+                                   or_(hr_employees.c.id == text, hr_employees.c.employee_no == text))
+    ).first()
+    if row is None:
+        raise NotFoundLocally(f"no employee {text!r} in this device's site")
     return row
 
 

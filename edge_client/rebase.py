@@ -11,6 +11,10 @@ also appends the mutation to the outbox, so the effect and the record of it are 
 5. re-run the remaining pending mutations on top, journaling again.
 Afterwards local state is server state plus pending work. A pending mutation that no longer
 applies locally keeps its place in the outbox (the server decides); its ``local_error`` says why.
+
+The queued arguments of a mutation that carries personal data (``MutationDef.personal_args``)
+are kept encrypted under the device's data key (``seal_args``/``open_args``), like the personal
+fields of the replica they will change.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.engine import Dialect
 
 from edge_client.journal import Journal, revert_all
 from edge_client.local_tables import edge_outbox
@@ -28,10 +33,34 @@ from edge_client.replica import get_meta, replace_rows, set_meta
 from protocol.pull import PullResponse
 from sync.context import Actor, MutationContext, MutationRef, Side
 from sync.errors import CursorRegressed, JcerpError, MutationRejected
+from sync.personal import PersonalDataUnreadable, cipher_of, is_sealed_blob
 from sync.registry import MutationDef, Registry
 from sync.validation import first_problem
 
 _encoder = msgspec.msgpack.Encoder(decimal_format="string")
+
+
+def _outbox_where(seq: int) -> str:
+    return f"edge_outbox.args.{seq}"  # bound to its entry: sealed arguments cannot swap places
+
+
+def seal_args(dialect: Dialect, definition: MutationDef, seq: int, encoded: bytes) -> bytes:
+    """The outbox form of encoded arguments: sealed if they may carry personal data."""
+    cipher = cipher_of(dialect)
+    if cipher is None or not definition.personal_args:
+        return encoded
+    return cipher.encrypt_bytes(encoded, _outbox_where(seq))
+
+
+def open_args(dialect: Dialect, seq: int, stored: bytes) -> bytes:
+    """The MessagePack arguments of an outbox entry, as they are sent."""
+    if not is_sealed_blob(stored):
+        return stored
+    cipher = cipher_of(dialect)
+    if cipher is None:
+        raise PersonalDataUnreadable("this outbox entry is encrypted and the replica has no data key",
+                                     field=_outbox_where(seq))
+    return cipher.decrypt_bytes(stored, _outbox_where(seq))
 
 
 @dataclass(frozen=True)
@@ -65,7 +94,8 @@ def run_local(conn: Connection, registry: Registry, identity: DeviceIdentity, de
     definition.handler(_context(conn, registry, identity, seq, definition, hlc, user), args)
     conn.execute(
         insert(edge_outbox).values(
-            seq=seq, name=definition.name, version=definition.version, args=_encoder.encode(args), hlc=hlc,
+            seq=seq, name=definition.name, version=definition.version,
+            args=seal_args(conn.dialect, definition, seq, _encoder.encode(args)), hlc=hlc,
             user_name=user, created_at=datetime.now(timezone.utc).isoformat(), pushed=0,
         )
     )
@@ -101,7 +131,7 @@ def rerun_pending(conn: Connection, registry: Registry, identity: DeviceIdentity
         error: str | None = None
         savepoint = conn.begin_nested()
         try:
-            args = msgspec.msgpack.decode(entry.args, type=definition.args_type)
+            args = msgspec.msgpack.decode(open_args(conn.dialect, entry.seq, entry.args), type=definition.args_type)
             definition.handler(_context(conn, registry, identity, entry.seq, definition, entry.hlc, entry.user_name),
                                args)
             savepoint.commit()

@@ -8,21 +8,32 @@ Invariants:
   server, then opens a new transaction to apply the answer.
 - Settings live in ``edge_meta`` and change in the same transaction as the data they describe
   (the cursor moves with the patch it belongs to).
+- Personal fields (``SyncSpec.personal_fields``) are stored encrypted under the device's data
+  key (``DATA_KEY_FILE``, created with the replica, mode 0600; ``sync/personal.py``): the engine
+  carries the cipher, so typed reads and writes encrypt and decrypt on their own, and
+  ``replace_rows``, which bypasses type processing, encrypts wire values itself.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 
 from edge_client.local_tables import edge_meta, local_metadata
+from sync.personal import (
+    FieldCipher, attach_cipher, cipher_of, encrypt_row_values, load_or_create_key, personal_positions,
+)
 from sync.registry import Registry
 from sync.schema import SCHEMA_VERSION, metadata
 from sync.sqlite import sqlite_engine
 
 REPLICA_FILE = "replica.db"
+# The 256-bit key of personal fields at rest; deleting it (a revoked device's wipe deletes
+# ``*.key``) leaves their ciphertext unreadable even where the replica file survives.
+DATA_KEY_FILE = "data.key"
 
 
 def replicated_tables(registry: Registry) -> list[Any]:
@@ -41,6 +52,7 @@ class Replica:
         self.home.mkdir(parents=True, exist_ok=True)
         self.registry = registry
         self.engine = open_engine(self.home / REPLICA_FILE)
+        attach_cipher(self.engine, FieldCipher(load_or_create_key(self.home / DATA_KEY_FILE)))
         with self.engine.begin() as conn:
             metadata.create_all(conn, tables=replicated_tables(registry))
             local_metadata.create_all(conn)
@@ -51,16 +63,32 @@ class Replica:
         self.engine.dispose()
 
 
-def replace_rows(conn: Connection, table_name: str, columns: list[str], rows: list[list[Any]] | list[tuple]) -> None:
-    """Write wire rows as they are (raw values): insert, or replace the row with the same key."""
+def replace_rows(conn: Connection, table_name: str, columns: list[str], rows: list[list[Any]] | list[tuple], *,
+                 stored: bool = False) -> None:
+    """Write wire rows as they are (raw values): insert, or replace the row with the same key.
+
+    Personal values are encrypted on the way in, unless ``stored``: the rows were read raw from
+    this replica (the rebase journal's pre-images) and hold ciphertext already.
+    """
     if not rows:
         return
+    cipher = None if stored else cipher_of(conn.dialect)
+    if cipher is not None:
+        positions = _personal_positions(table_name, tuple(columns))
+        if positions:
+            rows = encrypt_row_values(cipher, positions, rows)
     names = ", ".join(f'"{name}"' for name in columns)
     marks = ", ".join("?" for _ in columns)
     # Straight to sqlite3's executemany: bootstrap speed is bounded by this loop.
     conn.connection.driver_connection.executemany(
         f'INSERT OR REPLACE INTO "{table_name}" ({names}) VALUES ({marks})', rows
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _personal_positions(table_name: str, columns: tuple[str, ...]) -> list[tuple[int, str]]:
+    table = metadata.tables.get(table_name)
+    return [] if table is None else personal_positions(table, columns)
 
 
 def get_meta(conn: Connection, key: str, default: str | None = None) -> str | None:

@@ -11,6 +11,7 @@ import threading
 from typing import Callable
 
 from edge_client.client import EdgeClient, SyncReport
+from edge_client.revocation import DeviceRevoked
 from edge_client.state import Backoff, SyncState
 from edge_client.transport import ServerRefused, Unreachable
 from sync.errors import JcerpError
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 # Refusals that retrying cannot fix: the user or an admin must act.
 FATAL_CODES = {"sync.client_outdated", "sync.unknown_device", "sync.device_revoked", "sync.unauthenticated",
-               "sync.sequence_gap", "sync.scope_mismatch", "sync.device_mismatch"}
+               "sync.sequence_gap", "sync.scope_mismatch", "sync.device_mismatch", "sync.device_key_missing"}
 
 
 class SyncRunner:
@@ -49,6 +50,10 @@ class SyncRunner:
                         return
             except (Unreachable, ServerRefused) as error:
                 log.debug("live stream closed: %s", error)
+                if isinstance(error, ServerRefused) and error.code == "sync.device_revoked":
+                    self.client.wake.set()  # the loop's next request wipes the device: make it now
+            except DeviceRevoked:
+                return  # the loop has wiped the device and stops
             except Exception:  # the listener only wakes the loop; it must outlive any surprise
                 log.exception("live stream failed; reconnecting")
             self.stop_event.wait(backoff.next_delay())
@@ -70,6 +75,10 @@ class SyncRunner:
             except Unreachable as error:
                 self.last_error = f"server unreachable: {error}"
                 self.stop_event.wait(self.backoff.next_delay())
+            except DeviceRevoked as revoked:  # the device wiped itself: nothing is left to sync
+                self.last_error = f"{revoked.code}: {revoked.message}"
+                self.stop_event.set()
+                return
             except JcerpError as failure:  # e.g. the server's cursor went backwards
                 self.last_error = f"{failure.code}: {failure.message}"
                 machine.transition(SyncState.ERROR, self.last_error)

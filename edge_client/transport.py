@@ -5,6 +5,10 @@ Two kinds of failure, kept apart because the client reacts differently:
   broken stream). Safe to retry: push is idempotent by sequence, pull and bootstrap are reads.
 - ``ServerRefused``: the server answered with a problem detail; ``code`` says what to do.
 
+Every request after enrollment is signed with the device key (``signer``); a request refused
+for its time (``sync.clock_skew``) is signed again once with the server's time, and one refused
+as a replay (``sync.request_replayed``: the network delivered it twice) is signed again once.
+
 Whom a device trusts over TLS (``server_verification``):
 - a CA pinned at enrollment (``jcerp edge init --ca``): that CA and nothing else, never the
   system store as well, so a certificate from any other CA, public or private, is refused;
@@ -18,11 +22,13 @@ whose message says which check failed and what the device trusts.
 from __future__ import annotations
 
 import ssl
+import time
 from typing import Any, Iterator, TypeVar
 
 import httpx
 import msgspec
 
+from edge_client.device_key import DeviceSignature
 from protocol import PROTOCOL_VERSION
 from protocol.base import MSGPACK, decode, encode
 from protocol.bootstrap import BootstrapChunk, BootstrapDone, BootstrapRequest, BootstrapStart, iter_frames
@@ -30,6 +36,7 @@ from protocol.checksum import ChecksumRequest, ChecksumResponse
 from protocol.enroll import EnrollRequest, EnrollResponse
 from protocol.pull import PullRequest, PullResponse
 from protocol.push import PushRequest, PushResponse
+from protocol.sign_in import SignInRequest, SignInResponse
 from sync.schema import SCHEMA_VERSION
 
 T = TypeVar("T")
@@ -112,11 +119,33 @@ class HttpTransport:
     an injected client checks certificates its own way, and ``ca_pem`` then only shapes messages."""
 
     def __init__(self, base_url: str | None = None, *, token: str | None = None, client: httpx.Client | None = None,
-                 timeout: float = 30.0, ca_pem: str | None = None) -> None:
+                 timeout: float = 30.0, ca_pem: str | None = None, signer: DeviceSignature | None = None) -> None:
         self.ca_pem = ca_pem  # the CA this device pinned at enrollment, PEM; None: see server_verification
         self.client = client or httpx.Client(base_url=base_url or "", timeout=timeout,
                                              verify=server_verification(base_url or "", ca_pem))
         self.token = token
+        self.signer = signer  # signs every request once the device has a key (edge_client/device_key.py)
+
+    @property
+    def _auth(self) -> Any:
+        # Per request, not on the httpx client: tests share one client between several devices.
+        return self.signer if self.signer is not None else httpx.USE_CLIENT_DEFAULT
+
+    def _sign_again(self, refusal: ServerRefused) -> bool:
+        """Whether a refused request is worth one more try with a fresh signature: the server
+        refused its time (and told its own), or saw its nonce before, which a network that
+        duplicates packets or a proxy that retries causes. The request was the device's own, so
+        sending it again is as safe as any retry (push is idempotent by sequence)."""
+        return self._learned_server_clock(refusal) or (self.signer is not None
+                                                       and refusal.code == "sync.request_replayed")
+
+    def _learned_server_clock(self, refusal: ServerRefused) -> bool:
+        """True when the server refused the request's time and told its own: sign again with it."""
+        server_time = refusal.details.get("server_time") if refusal.code == "sync.clock_skew" else None
+        if self.signer is None or not isinstance(server_time, int):
+            return False
+        self.signer.clock_offset = server_time - int(time.time())
+        return True
 
     def _headers(self) -> dict[str, str]:
         headers = {"content-type": MSGPACK, "accept": MSGPACK}
@@ -125,13 +154,18 @@ class HttpTransport:
         return headers
 
     def _post(self, path: str, message: Any, reply_type: type[T]) -> T:
-        try:
-            response = self.client.post(path, content=encode(message), headers=self._headers())
-        except httpx.TransportError as error:
-            raise as_unreachable(error, pinned=self.ca_pem is not None) from error
-        if response.status_code >= 400:
-            raise _refusal(response)
-        return decode(response.content, reply_type)
+        body = encode(message)
+        for attempt in (1, 2):
+            try:
+                response = self.client.post(path, content=body, headers=self._headers(), auth=self._auth)
+            except httpx.TransportError as error:
+                raise as_unreachable(error, pinned=self.ca_pem is not None) from error
+            if response.status_code < 400:
+                return decode(response.content, reply_type)
+            refusal = _refusal(response)
+            if attempt == 2 or not self._sign_again(refusal):
+                raise refusal
+        raise AssertionError("unreachable")
 
     def enroll(self, request: EnrollRequest) -> EnrollResponse:
         return self._post("/sync/v1/enroll", request, EnrollResponse)
@@ -145,14 +179,22 @@ class HttpTransport:
     def checksum(self, request: ChecksumRequest) -> ChecksumResponse:
         return self._post("/sync/v1/checksum", request, ChecksumResponse)
 
+    def sign_in(self, request: SignInRequest) -> SignInResponse:
+        return self._post("/sync/v1/sign-in", request, SignInResponse)
+
     def bootstrap(self, request: BootstrapRequest) -> Iterator[BootstrapStart | BootstrapChunk | BootstrapDone]:
         try:
-            with self.client.stream("POST", "/sync/v1/bootstrap", content=encode(request),
-                                    headers=self._headers()) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise _refusal(response)
-                yield from iter_frames(response.iter_bytes())
+            for attempt in (1, 2):
+                with self.client.stream("POST", "/sync/v1/bootstrap", content=encode(request),
+                                        headers=self._headers(), auth=self._auth) as response:
+                    if response.status_code >= 400:
+                        response.read()
+                        refusal = _refusal(response)
+                        if attempt == 1 and self._sign_again(refusal):
+                            continue
+                        raise refusal
+                    yield from iter_frames(response.iter_bytes())
+                    return
         except (httpx.TransportError, ConnectionError) as error:
             raise as_unreachable(error, pinned=self.ca_pem is not None) from error
 
@@ -160,10 +202,12 @@ class HttpTransport:
         """Yield the newest change version each time the server announces one (SSE)."""
         try:
             with self.client.stream("GET", "/sync/v1/live", headers=self._headers(), params=_VERSIONS,
-                                    timeout=httpx.Timeout(10.0, read=timeout)) as response:
+                                    timeout=httpx.Timeout(10.0, read=timeout), auth=self._auth) as response:
                 if response.status_code >= 400:
                     response.read()
-                    raise _refusal(response)
+                    refusal = _refusal(response)
+                    self._learned_server_clock(refusal)  # the next connection signs with the server's time
+                    raise refusal
                 event, data = None, ""
                 for line in response.iter_lines():
                     if not line:  # a blank line ends one event (comments make events of none)

@@ -100,7 +100,8 @@ class CrashTrials:
         self.workdir = config.workdir or Path(tempfile.mkdtemp(prefix="jcerp-crash-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         db_url = config.db_url or f"sqlite+aiosqlite:///{self.workdir / 'server.db'}"
-        self.server = ServerProcess(db_url, log_path=self.workdir / "server.log", graceful_seconds=0.5)
+        self.server = ServerProcess(db_url, log_path=self.workdir / "server.log", graceful_seconds=0.5,
+                                    rate_limits="off")
         self.report = CrashReport(config={k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()})
         self.site_ids: dict[str, str] = {}
         self.pool: list[tuple[DeviceHandle, str]] = []  # (device, site code)

@@ -131,7 +131,7 @@ class FleetSimulation:
         self.workdir = config.workdir or Path(tempfile.mkdtemp(prefix="jcerp-fleet-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         db_url = config.db_url or f"sqlite+aiosqlite:///{self.workdir / 'server.db'}"
-        self.server = ServerProcess(db_url, log_path=self.workdir / "server.log")
+        self.server = ServerProcess(db_url, log_path=self.workdir / "server.log", rate_limits="off")
         self.report = FleetReport(config={k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()})
         self.devices: list[DeviceHandle] = []
         self.outages: list[list[Outage]] = []

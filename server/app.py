@@ -16,10 +16,12 @@ from litestar.openapi import OpenAPIConfig
 from server.api import discover_controllers
 from server.auth.guard import hq_guard
 from server.auth.service import AuthService
+from server.auth.tablet_sign_in import TabletSignIn
 from server.db import DEFAULT_URL, Database
 from server.hq import HqCommands
 from server.live import ChangeFeed
 from server.problems import EXCEPTION_HANDLERS
+from server.rate_limits import RateLimits
 from server.sync_api import SyncController
 from server.sync_service import SyncService
 from sync.registry import discover
@@ -29,11 +31,12 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
 def create_app(url: str = DEFAULT_URL, *, migrate: bool = True, poll_clock: bool = False,
-               bootstrap_admin: tuple[str, str] | None = None) -> Litestar:
+               bootstrap_admin: tuple[str, str] | None = None, rate_limits: RateLimits | None = None) -> Litestar:
     """``migrate``: bring the schema up to date, write the built-in roles and, with
     ``bootstrap_admin`` (user name, password), create the first HQ administrator of a database
     that has no user yet. The CLI does all of that once before starting workers (``prepare``),
-    so several workers never race on it, and passes ``migrate=False``."""
+    so several workers never race on it, and passes ``migrate=False``. ``rate_limits``: the
+    limits on sign-in and enrollment, by default from the environment (server/rate_limits.py)."""
     db = Database(url)
     registry = discover()
     feed = ChangeFeed()
@@ -65,6 +68,7 @@ def create_app(url: str = DEFAULT_URL, *, migrate: bool = True, poll_clock: bool
         openapi_config=OpenAPIConfig(title="Jiangcheng ERP", version="1", path="/schema"),
         request_max_body_size=MAX_BODY_BYTES,
         guards=[hq_guard],
+        middleware=(rate_limits or RateLimits.from_env()).middleware(),
     )
     app.state.db = db
     app.state.registry = registry
@@ -72,6 +76,7 @@ def create_app(url: str = DEFAULT_URL, *, migrate: bool = True, poll_clock: bool
     app.state.sync_service = SyncService(db, registry, feed)
     app.state.hq = HqCommands(db, registry, feed)
     app.state.auth = auth
+    app.state.tablet_sign_in = TabletSignIn(auth)
     return app
 
 

@@ -40,7 +40,7 @@ def jcerp_error_handler(_: Request, error: JcerpError) -> Response[bytes]:
 def http_error_handler(_: Request, error: HTTPException) -> Response[bytes]:
     status = error.status_code
     code = {400: "http.bad_request", 401: "http.unauthorized", 404: "http.not_found", 405: "http.method_not_allowed",
-            413: "http.body_too_large", 415: "http.unsupported_media_type"}.get(status, f"http.{status}")
+            413: "http.body_too_large", 415: "http.unsupported_media_type", 429: "http.rate_limited"}.get(status, f"http.{status}")
     details: dict[str, Any] = {}
     if isinstance(error.extra, dict):
         details = error.extra

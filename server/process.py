@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from server.rate_limits import RateLimits
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -42,7 +44,8 @@ class ServerProcess:
 
     def __init__(self, db_url: str, *, port: int | None = None, workers: int = 1, log_path: Path | None = None,
                  graceful_seconds: float = 1.0, tls_cert: Path | None = None, tls_key: Path | None = None,
-                 ca: Path | None = None, admin_password: str | None = None) -> None:
+                 ca: Path | None = None, admin_password: str | None = None,
+                 rate_limits: str | None = None) -> None:
         if (tls_cert is None) != (tls_key is None):
             raise ValueError("tls_cert and tls_key go together")
         self.db_url = db_url
@@ -60,6 +63,9 @@ class ServerProcess:
         self.workers = workers
         self.log_path = log_path
         self.graceful_seconds = graceful_seconds
+        # One setting for every limit of server/rate_limits.py ("off" for load tools that enroll
+        # hundreds of devices from one address); None keeps the server's own (its environment's).
+        self.rate_limits = rate_limits
         self.process: subprocess.Popen | None = None
 
     @property
@@ -74,7 +80,8 @@ class ServerProcess:
              "--workers", str(self.workers), "--graceful-seconds", str(self.graceful_seconds), *tls],
             stdout=log, stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1", "JCERP_ADMIN_USER": "admin",
-                 "JCERP_ADMIN_PASSWORD": self.admin_password},
+                 "JCERP_ADMIN_PASSWORD": self.admin_password,
+                 **({variable: self.rate_limits for variable in RateLimits.ENV.values()} if self.rate_limits else {})},
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout

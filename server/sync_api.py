@@ -21,9 +21,12 @@ from protocol.checksum import ChecksumRequest
 from protocol.enroll import EnrollRequest
 from protocol.pull import PullRequest
 from protocol.push import PushRequest
+from protocol.sign_in import SignInRequest
+from server.auth.tablet_sign_in import TabletSignIn
 from server.live import ChangeFeed
 from protocol import PROTOCOL_VERSION
-from server.sync_service import SyncService, check_versions
+from protocol.signing import SIGNATURE_HEADER
+from server.sync_service import Device, SignedRequest, SyncService, check_versions
 from sync.schema import SCHEMA_VERSION
 from sync.errors import ProtocolError
 
@@ -46,12 +49,30 @@ def reply(message: Any, media_type: str) -> Response[bytes]:
     return Response(encode(message, media_type), media_type=media_type)
 
 
+async def signed_device(request: Request, sync_service: SyncService) -> Device:
+    """The device behind a request, by its bearer token and its request signature."""
+    async def signed() -> SignedRequest:
+        scope = request.scope
+        path = scope.get("raw_path") or scope["path"].encode()
+        path = path.partition(b"?")[0]  # some servers put the query into raw_path, some do not
+        query = scope.get("query_string") or b""
+        target = (path + (b"?" + query if query else b"")).decode("latin-1")
+        return SignedRequest(method=request.method, target=target, signature=request.headers.get(SIGNATURE_HEADER),
+                             body=await request.body())
+
+    return await sync_service.authenticate(request.headers.get("authorization"), signed)
+
+
 def provide_service(request: Request) -> SyncService:
     return request.app.state.sync_service
 
 
 def provide_feed(request: Request) -> ChangeFeed:
     return request.app.state.feed
+
+
+def provide_tablet_sign_in(request: Request) -> TabletSignIn:
+    return request.app.state.tablet_sign_in
 
 
 class SyncController(Controller):
@@ -65,6 +86,7 @@ class SyncController(Controller):
     dependencies = {
         "sync_service": Provide(provide_service, sync_to_thread=False),
         "feed": Provide(provide_feed, sync_to_thread=False),
+        "tablet_sign_in": Provide(provide_tablet_sign_in, sync_to_thread=False),
     }
 
     @post("/enroll", status_code=200, summary="Enroll a device for a site")
@@ -75,21 +97,21 @@ class SyncController(Controller):
 
     @post("/push", status_code=200, summary="Push pending mutations (contiguous, ascending seq)")
     async def push(self, request: Request, sync_service: SyncService) -> Response[bytes]:
-        device = await sync_service.authenticate(request.headers.get("authorization"))
+        device = await signed_device(request, sync_service)
         media = media_type_of(request.headers.get("content-type"))
         message = decode_body(await request.body(), PushRequest, media)
         return reply(await sync_service.push(device, message, media), media)
 
     @post("/pull", status_code=200, summary="Pull changes in the device's scope since a cursor")
     async def pull(self, request: Request, sync_service: SyncService) -> Response[bytes]:
-        device = await sync_service.authenticate(request.headers.get("authorization"))
+        device = await signed_device(request, sync_service)
         media = media_type_of(request.headers.get("content-type"))
         message = decode_body(await request.body(), PullRequest, media)
         return reply(await sync_service.pull(device, message), media)
 
     @post("/bootstrap", status_code=200, summary="Stream the device's scope as length-prefixed frames")
     async def bootstrap(self, request: Request, sync_service: SyncService) -> Stream:
-        device = await sync_service.authenticate(request.headers.get("authorization"))
+        device = await signed_device(request, sync_service)
         media = media_type_of(request.headers.get("content-type"))
         message = decode_body(await request.body(), BootstrapRequest, media)
         position = await sync_service.bootstrap_start(device, message)
@@ -97,16 +119,24 @@ class SyncController(Controller):
 
     @post("/checksum", status_code=200, summary="Fingerprints of the device's scope, to verify its replica")
     async def checksum(self, request: Request, sync_service: SyncService) -> Response[bytes]:
-        device = await sync_service.authenticate(request.headers.get("authorization"))
+        device = await signed_device(request, sync_service)
         media = media_type_of(request.headers.get("content-type"))
         message = decode_body(await request.body(), ChecksumRequest, media)
         return reply(await sync_service.checksum(device, message), media)
+
+    @post("/sign-in", status_code=200, summary="Check a user's password on a shared device (no HQ session)")
+    async def sign_in(self, request: Request, sync_service: SyncService,
+                      tablet_sign_in: TabletSignIn) -> Response[bytes]:
+        device = await signed_device(request, sync_service)
+        media = media_type_of(request.headers.get("content-type"))
+        message = decode_body(await request.body(), SignInRequest, media)
+        return reply(await tablet_sign_in.sign_in(device, message), media)
 
     @get("/live", summary="Server-sent events: 'change' with the newest version in the device's scope")
     async def live(self, request: Request, sync_service: SyncService, feed: ChangeFeed,
                    protocol_version: int, schema_version: int) -> ServerSentEvent:
         check_versions(protocol_version, schema_version)
-        device = await sync_service.authenticate(request.headers.get("authorization"))
+        device = await signed_device(request, sync_service)
         subscriber = feed.subscribe(device.site_id, device.id)
 
         async def events() -> AsyncIterator[ServerSentEventMessage]:

@@ -5,6 +5,8 @@ wire carries Decimal and datetimes as strings, which the replica stores as they 
 
 Invariants:
 - A device sees shared tables, rows of its own site, and rows addressed to it; nothing else.
+- Of those, only the tables its role may read, and personal fields its role lacks as NULL
+  (``sync/visibility.py``): the same rules the scope checksum applies, so replicas verify.
 - A pull page is read in one snapshot and holds every change with
   ``cursor < _version <= page cursor``. Pages end on version boundaries, so a commit is never
   split across pages and the device is consistent after each page.
@@ -24,28 +26,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    Connection, Integer, Text, and_, bindparam, cast, func, literal, or_, select, true, tuple_, type_coerce, union_all,
+    Connection, Integer, Text, and_, bindparam, cast, func, literal, null, or_, select, true, tuple_, type_coerce,
+    union_all,
 )
 from sqlalchemy.types import NullType
 
 from protocol.bootstrap import BootstrapChunk, BootstrapPosition
 from protocol.pull import TablePatch
+from sync.personal import PersonalData
 from sync.registry import Registry
 from sync.schema import sync_devices, sync_mutation_log, sync_tombstones
 from sync.server_apply import current_version
 from sync.specs import VERSION_COLUMN, ScopeKind, SyncSpec
 from sync.types import DecimalType, UtcDateTime
+from sync.visibility import masked_fields, visible_tables
 
 
 @dataclass(frozen=True)
 class DeviceScope:
     site_id: str
     device_id: str
+    # The grants of the device's enrolled role: which tables and personal fields it receives.
+    grants: frozenset[str]
 
 
 def visible_specs(registry: Registry, scope: DeviceScope) -> list[SyncSpec]:
     """Tables this device replicates, in a stable order (module dependency order)."""
-    return registry.ordered_specs()
+    return visible_tables(registry, scope.grants)
 
 
 def _scope_clause(spec: SyncSpec, scope: DeviceScope):
@@ -55,18 +62,22 @@ def _scope_clause(spec: SyncSpec, scope: DeviceScope):
     return spec.table.c[spec.scope_column] == value
 
 
-def _wire_columns(spec: SyncSpec, dialect: str) -> list[Any]:
-    """Columns as the wire carries them: the canonical text of decimals and times.
+def _wire_columns(spec: SyncSpec, dialect: str, masked: frozenset[str]) -> list[Any]:
+    """Columns as the wire carries them: the canonical text of decimals and times, and NULL
+    for the ``masked`` personal fields.
 
     SQLite already stores that text. PostgreSQL renders it in SQL, so no row is converted in
     Python on the way through.
     """
     columns = []
     for column in spec.table.columns:
-        if dialect == "postgresql" and isinstance(column.type, UtcDateTime):
+        column_type = column.type.inner if isinstance(column.type, PersonalData) else column.type
+        if column.name in masked:
+            columns.append(null().label(column.name))
+        elif dialect == "postgresql" and isinstance(column_type, UtcDateTime):
             text = func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
             columns.append(text.label(column.name))
-        elif dialect == "postgresql" and isinstance(column.type, DecimalType):
+        elif dialect == "postgresql" and isinstance(column_type, DecimalType):
             columns.append(cast(func.trim_scale(column), Text).label(column.name))
         else:
             columns.append(type_coerce(column, NullType()).label(column.name))
@@ -104,8 +115,8 @@ def _versions_query(specs: tuple[SyncSpec, ...], limit: int):
 
 
 @functools.lru_cache(maxsize=None)
-def _changed_rows_query(spec: SyncSpec, dialect: str):
-    return select(*_wire_columns(spec, dialect)).where(_scoped(spec, *_in_range(spec)))
+def _changed_rows_query(spec: SyncSpec, dialect: str, masked: frozenset[str]):
+    return select(*_wire_columns(spec, dialect, masked)).where(_scoped(spec, *_in_range(spec)))
 
 
 def read_pull_page(
@@ -125,7 +136,8 @@ def read_pull_page(
     patches: list[TablePatch] = []
     for spec in changed:  # tables without a version in (cursor, snapshot] have nothing to send
         params = {"cursor": cursor, "upper": upper, **_scope_param(spec, scope)}
-        rows = conn.execute(_changed_rows_query(spec, conn.dialect.name), params).all()
+        query = _changed_rows_query(spec, conn.dialect.name, masked_fields(spec, scope.grants))
+        rows = conn.execute(query, params).all()
         if rows:
             patches.append(TablePatch(table=spec.name, columns=list(spec.data_columns), rows=[list(r) for r in rows]))
     deletes = _read_tombstones(conn, specs, scope, cursor, upper)
@@ -214,7 +226,8 @@ def read_bootstrap_chunk(
         params = _scope_param(spec, scope)
         if after_key is not None:
             params.update({f"after_{i}": value for i, value in enumerate(after_key)})
-        query = _chunk_query(spec, conn.dialect.name, after_key is not None, chunk_rows)
+        query = _chunk_query(spec, conn.dialect.name, after_key is not None, chunk_rows,
+                             masked_fields(spec, scope.grants))
         rows = [list(row) for row in conn.execute(query, params)]
         if rows:
             key_positions = [spec.data_columns.index(name) for name in spec.key_columns]
@@ -232,11 +245,13 @@ def read_bootstrap_chunk(
 
 
 @functools.lru_cache(maxsize=256)
-def _chunk_query(spec: SyncSpec, dialect: str, after: bool, chunk_rows: int):
-    """Rows of ``spec`` in the scope, in key order, after the key ``after_0, after_1...``."""
+def _chunk_query(spec: SyncSpec, dialect: str, after: bool, chunk_rows: int, masked: frozenset[str]):
+    """Rows of ``spec`` in the scope, in key order, after the key ``after_0, after_1...``,
+    with the ``masked`` personal fields NULL."""
     keys = [spec.table.c[name] for name in spec.key_columns]
     conditions = []
     if after:
         bounds = [bindparam(f"after_{i}", type_=key.type) for i, key in enumerate(keys)]
         conditions.append(keys[0] > bounds[0] if len(keys) == 1 else tuple_(*keys) > tuple_(*bounds))
-    return select(*_wire_columns(spec, dialect)).where(_scoped(spec, *conditions)).order_by(*keys).limit(chunk_rows)
+    return (select(*_wire_columns(spec, dialect, masked)).where(_scoped(spec, *conditions))
+            .order_by(*keys).limit(chunk_rows))

@@ -13,6 +13,10 @@ Invariants:
   right values at the wrong version would pull the wrong changes later.
 - Per table: the number of rows and the sum of 64-bit row hashes modulo 2**64, which does not
   depend on order and can be compared between two independent readers.
+- The server fingerprints what the device's role receives (``sync/visibility.py``): a table
+  the role may not read counts as empty, a personal field it may not see as NULL. The device
+  fingerprints its replica as it is, personal values decrypted (their column type does it), so
+  a replica that holds anything it should not, a hidden row or a hidden value, fails to verify.
 """
 
 from __future__ import annotations
@@ -21,14 +25,15 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Iterable
 
 import msgspec
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, null, select
 
 from sync.registry import Registry
 from sync.specs import ScopeKind, SyncSpec
 from sync.types import decimal_text, utc_text
+from sync.visibility import masked_fields, visible_tables
 
 _MASK = (1 << 64) - 1
 
@@ -59,9 +64,15 @@ def _row_hash(values: tuple[Any, ...]) -> int:
     return int.from_bytes(hashlib.blake2b(encoded, digest_size=8).digest(), "big")
 
 
-def table_checksum(conn: Connection, spec: SyncSpec, *, site_id: str, device_id: str) -> TableChecksum:
-    """Fingerprint of the rows of ``spec`` that a device of ``site_id`` (id ``device_id``) holds."""
-    query = select(*spec.table.columns)  # typed columns: the dialect's values become Python values
+EMPTY = TableChecksum(0, f"{0:016x}")
+
+
+def table_checksum(conn: Connection, spec: SyncSpec, *, site_id: str, device_id: str,
+                   masked: frozenset[str] = frozenset()) -> TableChecksum:
+    """Fingerprint of the rows of ``spec`` that a device of ``site_id`` (id ``device_id``) holds,
+    the ``masked`` personal fields counted as NULL."""
+    # Typed columns: the dialect's values become Python values (personal ones decrypted).
+    query = select(*(null().label(column.name) if column.name in masked else column for column in spec.table.columns))
     if spec.scope is ScopeKind.SITE:
         query = query.where(spec.table.c[spec.scope_column] == site_id)
     elif spec.scope is ScopeKind.DEVICE:
@@ -73,9 +84,20 @@ def table_checksum(conn: Connection, spec: SyncSpec, *, site_id: str, device_id:
     return TableChecksum(rows, f"{total:016x}")
 
 
-def scope_checksum(conn: Connection, registry: Registry, *, site_id: str, device_id: str) -> dict[str, TableChecksum]:
-    """Every replicated table's fingerprint for one device's scope, keyed by table name."""
-    return {spec.name: table_checksum(conn, spec, site_id=site_id, device_id=device_id)
+def scope_checksum(conn: Connection, registry: Registry, *, site_id: str, device_id: str,
+                   grants: Iterable[str] | None = None) -> dict[str, TableChecksum]:
+    """Every replicated table's fingerprint for one device's scope, keyed by table name.
+
+    ``grants``: the device's role, on the server; the tables it may not read are ``EMPTY`` and
+    its hidden personal fields NULL. None (the device's own replica): every table as it is.
+    """
+    if grants is None:
+        return {spec.name: table_checksum(conn, spec, site_id=site_id, device_id=device_id)
+                for spec in registry.ordered_specs()}
+    grants = frozenset(grants)
+    visible = {spec.name for spec in visible_tables(registry, grants)}
+    return {spec.name: table_checksum(conn, spec, site_id=site_id, device_id=device_id,
+                                      masked=masked_fields(spec, grants)) if spec.name in visible else EMPTY
             for spec in registry.ordered_specs()}
 
 

@@ -7,6 +7,9 @@ its invariants without each module repeating them:
   meaning "optimistic, not yet confirmed");
 - every write is checked against the actor's scope: a device writes only rows of its own site,
   and creates shared master rows only where the table's spec allows;
+- a write to a personal field (``SyncSpec.personal_fields``) needs the field's permission when
+  the actor carries permissions (``Actor.permits``: the server sets it for devices and HQ
+  users); a field conflict on a personal field is recorded without its values;
 - ledger tables are insert-only, and idempotent by id;
 - master tables change through ``merge_master`` (field-level, with base versions);
 - on a device, the pre-image of every touched row goes to the rebase journal first, so the
@@ -27,14 +30,15 @@ import enum
 import functools
 import json
 from dataclasses import dataclass, field
-from typing import Any, Generic, Mapping, NoReturn, Protocol, TypeVar
+from typing import Any, Callable, Generic, Mapping, NoReturn, Protocol, TypeVar
 
 import msgspec
 from sqlalchemy import Connection, Integer, String, Table, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.types import TypeDecorator
 
-from sync.errors import MutationRejected, OutOfScope
+from sync.errors import MutationRejected, OutOfScope, PersonalFieldForbidden
+from sync.personal import PersonalData
 from sync.registry import Registry
 from sync.schema import sync_tombstones
 from sync.specs import (
@@ -68,6 +72,9 @@ class Actor:
     device_id: str | None
     site_id: str | None
     user: str | None = None
+    # Whether the actor holds a permission, for the personal-field rule; None: not checked
+    # (a device's own optimistic run: the server decides with the device's and user's roles).
+    permits: Callable[[str], bool] | None = None
 
     @property
     def is_hq(self) -> bool:
@@ -205,8 +212,12 @@ class RowCache:
 def _text_limits(table: Table) -> dict[str, int]:
     """Declared lengths of the table's text columns: longer text is refused, not truncated
     (PostgreSQL refuses it; SQLite would store it and diverge)."""
-    return {column.name: column.type.length for column in table.columns
-            if isinstance(column.type, String) and column.type.length}
+    limits = {}
+    for column in table.columns:
+        column_type = column.type.inner if isinstance(column.type, PersonalData) else column.type
+        if isinstance(column_type, String) and column_type.length:
+            limits[column.name] = column_type.length
+    return limits
 
 
 @functools.lru_cache(maxsize=None)
@@ -288,6 +299,7 @@ class MutationContext:
             return True
         self._check_scope(spec, row)
         self._check_text(spec, row)
+        self._check_personal(spec, row, inserting=True)
         row = {**row, VERSION_COLUMN: self.commit_version}
         if self.conn.execute(statement, row).rowcount == 0:
             return False  # the id is already recorded: this append happened before
@@ -354,14 +366,17 @@ class MutationContext:
             if current[name] == edit.value:
                 continue  # both sides made the same change: nothing to resolve
             kept = "device" if spec.conflict_policy is ConflictPolicy.DEVICE_WINS else "server"
+            # A conflict record travels to HQ lists and the device's inbox, which have no field
+            # rules of their own: a personal field's record names the field, not its values.
+            personal = name in spec.personal_fields
             found.append(
                 FieldConflict(
                     table=table.name,
                     row_key=tuple(key[column] for column in spec.key_columns),
                     field=name,
                     base_version=edit.base_version,
-                    device_value=edit.value,
-                    server_value=current[name],
+                    device_value=None if personal else edit.value,
+                    server_value=None if personal else current[name],
                     kept=kept,
                 )
             )
@@ -446,9 +461,23 @@ class MutationContext:
                 self.reject("sync.text_too_long", f"{spec.name}.{name} holds at most {limit} characters",
                             table=spec.name, field=name, limit=limit)
 
+    def _check_personal(self, spec: SyncSpec, values: Mapping[str, Any], *, inserting: bool) -> None:
+        """Refuse writing a personal field the actor may not see. A new row may leave it empty;
+        an update may not even clear it (that would erase what the actor cannot see)."""
+        permits = self.actor.permits
+        if permits is None or not spec.personal_fields:
+            return
+        for name, permission in spec.personal_fields.items():
+            if name in values and not (inserting and values[name] is None) and not permits(permission):
+                raise PersonalFieldForbidden(
+                    f"{spec.name}.{name} is personal data that needs {permission}, which this "
+                    f"{'user' if self.actor.is_hq else 'device'} does not hold",
+                    table=spec.name, field=name, permission=permission)
+
     def _insert(self, spec: SyncSpec, row: dict[str, Any], key: tuple[Any, ...]) -> None:
         self._check_scope(spec, row)
         self._check_text(spec, row)
+        self._check_personal(spec, row, inserting=True)
         if self.journal is not None:
             self.journal.before_write(self.conn, spec, key)
         row[VERSION_COLUMN] = self.commit_version
@@ -464,6 +493,7 @@ class MutationContext:
         current: Mapping[str, Any],
     ) -> None:
         self._check_text(spec, values)
+        self._check_personal(spec, values, inserting=False)
         if self.journal is not None:
             self.journal.before_write(self.conn, spec, tuple(key[column] for column in spec.key_columns))
         values[VERSION_COLUMN] = self.commit_version

@@ -42,6 +42,14 @@ class OutOfScope(MutationRejected):
     http_status = 403
 
 
+class PersonalFieldForbidden(MutationRejected):
+    """A write to a personal field (an ID number, a phone, a salary...) by a device or user whose
+    role may not see it: nobody writes what they may not read."""
+
+    code = "sync.personal_field_forbidden"
+    http_status = 403
+
+
 class ProtocolError(JcerpError):
     """A request that breaks the wire protocol: nothing of it is applied."""
 

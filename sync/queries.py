@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 import msgspec
 from sqlalchemy import Connection, select, update
@@ -120,11 +120,16 @@ class ScopeChecksumView(msgspec.Struct):
     tables: dict[str, TableChecksumView]
 
 
-def device_scope_checksum(conn: Connection, registry: Registry, device_id: str) -> ScopeChecksumView | None:
+def device_scope_checksum(conn: Connection, registry: Registry, device_id: str,
+                          grants_of: Callable[[Connection, str], frozenset[str]]) -> ScopeChecksumView | None:
+    """The fingerprints the device's replica must match; ``grants_of(conn, role code)`` gives the
+    grants of its role, which decide the tables and personal fields it receives."""
     device = get_device(conn, device_id)
     if device is None:
         return None
-    tables = scope_checksum(conn, registry, site_id=device.site_id, device_id=device_id)
+    role = conn.execute(select(sync_devices.c.role_code).where(sync_devices.c.id == device_id)).scalar_one()
+    tables = scope_checksum(conn, registry, site_id=device.site_id, device_id=device_id,
+                            grants=grants_of(conn, role))
     return ScopeChecksumView(device_id, device.site_id, current_version(conn),
                              {name: TableChecksumView(t.rows, t.digest) for name, t in tables.items()})
 

@@ -14,7 +14,7 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any, Callable, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Mapping, TypeVar
 
 import msgspec
 
@@ -36,6 +36,9 @@ class MutationDef(Generic[ArgsT]):
     args_type: type[ArgsT]
     handler: Callable[["MutationContext", ArgsT], Any]
     description: str = ""
+    # Arguments that carry personal data (an ID number, a salary...): a device keeps the queued
+    # mutation encrypted, and a stored rejection keeps them out of its copy of the arguments.
+    personal_args: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -49,11 +52,16 @@ class MutationDef(Generic[ArgsT]):
         return msgspec.convert(value, type=self.args_type, strict=False)
 
 
-def mutation(name: str, version: int, args_type: type[ArgsT], description: str = ""):
+def mutation(name: str, version: int, args_type: type[ArgsT], description: str = "", *,
+             personal_args: tuple[str, ...] = ()):
     """Decorator that turns a handler into a ``MutationDef``."""
+    unknown = set(personal_args) - set(args_type.__struct_fields__)
+    if unknown:
+        raise ValueError(f"{name}: personal_args {sorted(unknown)} are not arguments of {args_type.__name__}")
 
     def wrap(handler: Callable[["MutationContext", ArgsT], Any]) -> MutationDef[ArgsT]:
-        return MutationDef(name, version, args_type, handler, description or (handler.__doc__ or "").strip())
+        return MutationDef(name, version, args_type, handler, description or (handler.__doc__ or "").strip(),
+                           personal_args)
 
     return wrap
 
@@ -69,6 +77,9 @@ class ModuleManifest:
     sync_specs: tuple[SyncSpec, ...] = ()
     # Tables that live only on the server and never replicate (with the reason in the module).
     server_only_tables: tuple[str, ...] = ()
+    # Permissions beyond the module's mutations and ``<module>.view``, with what each allows
+    # (``hr.view_personal``: ID numbers, phones, bank accounts). Part of the permission catalog.
+    permissions: Mapping[str, str] = field(default_factory=dict, hash=False)
 
 
 @dataclass
@@ -77,6 +88,7 @@ class Registry:
     mutations: dict[str, MutationDef] = field(default_factory=dict)
     latest: dict[str, MutationDef] = field(default_factory=dict)
     specs: dict[str, SyncSpec] = field(default_factory=dict)
+    modules_by_table: dict[str, str] = field(default_factory=dict)  # table name -> module name
 
     def add(self, module: ModuleManifest) -> None:
         self.modules.append(module)
@@ -91,6 +103,7 @@ class Registry:
             if spec.name in self.specs:
                 raise ValueError(f"table {spec.name} has two sync specs")
             self.specs[spec.name] = spec
+            self.modules_by_table[spec.name] = module.name
 
     def resolve(self, name: str, version: int) -> MutationDef:
         definition = self.mutations.get(f"{name}@{version}")
@@ -106,6 +119,10 @@ class Registry:
 
     def spec(self, table_name: str) -> SyncSpec:
         return self.specs[table_name]
+
+    def module_of(self, table_name: str) -> str:
+        """The name of the module that declares the replicated table ``table_name``."""
+        return self.modules_by_table[table_name]
 
     def ordered_specs(self) -> list[SyncSpec]:
         """Specs in module dependency order, so parents arrive before children on bootstrap."""

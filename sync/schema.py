@@ -57,6 +57,18 @@ sync_devices = Table(
     # The role the device was enrolled with (an enrollment code's): what any mutation it pushes
     # may do at most, whoever is signed in on it.
     Column("role_code", String(64), nullable=False, server_default="warehouse_clerk"),
+    # The Ed25519 public key the device registered at enrollment (base64url): every sync
+    # request after enrollment is signed with its private key (protocol/signing.py).
+    Column("public_key", String(64)),
+)
+
+# Nonces of signed sync requests seen within the clock-skew window: a repeat is a replay.
+sync_request_nonces = Table(
+    "sync_request_nonces",
+    metadata,
+    Column("device_id", ID, primary_key=True),
+    Column("nonce", String(64), primary_key=True),
+    Column("seen_at", UtcDateTime, nullable=False, index=True),
 )
 
 sync_mutation_log = Table(
@@ -82,7 +94,12 @@ sync_tombstones = Table(
     Column("_version", BigInteger, nullable=False, index=True),
 )
 
-SERVER_ONLY_TABLES = ("sync_clock", "sync_devices", "sync_mutation_log", "sync_tombstones")
+SERVER_ONLY_TABLES = ("sync_clock", "sync_devices", "sync_mutation_log", "sync_tombstones", "sync_request_nonces")
 
 # Bumped with every migration that changes a replicated table; devices must match it exactly.
-SCHEMA_VERSION = 1
+# 1: sites, units, items, warehouses, locations, stock moves, on-hand, inventory exceptions, inbox.
+# 2: released together (migrations 0007-0010): hr_employees, with personal fields a device
+#    stores encrypted; manufacturing (calendars, standard costs, BOMs, work centres, routings,
+#    work orders and their lines, operation reports, work-order exceptions); purchasing
+#    (suppliers, purchase orders and lines, receipts, purchasing exceptions); sales and service.
+SCHEMA_VERSION = 2

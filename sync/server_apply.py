@@ -39,12 +39,17 @@ from sync.schema import sync_clock, sync_devices, sync_mutation_log
 
 log = logging.getLogger(__name__)
 
+Permits = Callable[[str], bool]  # does the actor hold this permission?
+
 
 @dataclass(frozen=True)
 class DecodedMutation:
     envelope: MutationEnvelope
     definition: MutationDef
     args: Any
+    # What the device and its user may do, from the authorization check: the personal-field
+    # rule of ``MutationContext`` asks it. None: not checked.
+    permits: Callable[[str], bool] | None = None
 
 
 @dataclass
@@ -108,13 +113,15 @@ def apply_push(
     batch: list[DecodedMutation],
     *,
     now: datetime | None = None,
-    authorize: Callable[[Connection, Mapping[str, Any]], Callable[[MutationEnvelope], None]] | None = None,
+    authorize: Callable[[Connection, Mapping[str, Any]], Callable[[MutationEnvelope], Permits | None]] | None = None,
 ) -> PushOutcome:
     """Apply one contiguous batch from one device inside the caller's transaction.
 
     ``authorize(conn, device row)`` returns a check for each mutation that raises
     ``MutationRejected`` when the device or its user may not do it: that mutation is then
-    rejected like any other (stored, reported, never blocking the rest)."""
+    rejected like any other (stored, reported, never blocking the rest). The check returns
+    what the device and user hold (``permits(permission)``), which bounds the personal fields
+    the mutation may write, or None for no such bound."""
     now = now or datetime.now(timezone.utc)
     version = advance_clock(conn)
     device = conn.execute(
@@ -146,7 +153,7 @@ def apply_push(
 
     def context(item: DecodedMutation) -> MutationContext:
         envelope = item.envelope
-        actor = Actor(device_id=device_id, site_id=device["site_id"], user=envelope.user)
+        actor = Actor(device_id=device_id, site_id=device["site_id"], user=envelope.user, permits=item.permits)
         ref = MutationRef(device_id, envelope.seq, envelope.name, envelope.version, envelope.hlc)
         return MutationContext(conn, registry, Side.SERVER, actor, ref, commit_version=version, cache=cache)
 
@@ -184,14 +191,15 @@ def apply_push(
     )
 
 
-def _authorized(items: list[DecodedMutation], check: Callable[[MutationEnvelope], None]) -> list[DecodedMutation]:
+def _authorized(items: list[DecodedMutation],
+                check: Callable[[MutationEnvelope], Permits | None]) -> list[DecodedMutation]:
     """The batch with every unauthorized mutation's handler replaced by its refusal, so the
-    refusal takes the path of any rejection."""
+    refusal takes the path of any rejection; every authorized one carries what it permits."""
     checked = []
     for item in items:
         try:
-            check(item.envelope)
-            checked.append(item)
+            permits = check(item.envelope)
+            checked.append(item if permits is None else replace(item, permits=permits))
         except MutationRejected as refusal:
             checked.append(replace(item, definition=replace(item.definition, handler=_refuse(refusal))))
     return checked
@@ -300,6 +308,15 @@ def _drop_cache(ctx: MutationContext) -> None:
         ctx.cache.clear()
 
 
+def _without_personal_args(item: DecodedMutation) -> Any:
+    """The arguments a rejection keeps: personal ones (``MutationDef.personal_args``) emptied,
+    since rejection lists at HQ and the device's inbox have no field rules of their own."""
+    personal = item.definition.personal_args
+    if not personal or not isinstance(item.args, msgspec.Struct):
+        return item.args
+    return msgspec.structs.replace(item.args, **{name: None for name in personal})
+
+
 def _apply_one(conn: Connection, ctx: MutationContext, item: DecodedMutation, now: datetime) -> MutationResult:
     envelope = item.envelope
     savepoint = conn.begin_nested()
@@ -330,7 +347,7 @@ def _apply_one(conn: Connection, ctx: MutationContext, item: DecodedMutation, no
             seq=envelope.seq,
             mutation=envelope.name,
             mutation_version=envelope.version,
-            args_json=_json(item.args),
+            args_json=_json(_without_personal_args(item)),
             code=code,
             message=message,
             details_json=_json(details),
@@ -346,15 +363,16 @@ def _apply_one(conn: Connection, ctx: MutationContext, item: DecodedMutation, no
 
 def apply_hq(
     conn: Connection, registry: Registry, definition: MutationDef, args: Any, *, user: str | None = None,
-    site_id: str | None = None, hlc: str = "", now: datetime | None = None,
+    site_id: str | None = None, hlc: str = "", now: datetime | None = None, permits: Permits | None = None,
 ) -> MutationContext:
     """Run one mutation for headquarters: for every site, or for ``site_id`` only (a user bound
-    to one site, checked like a device of that site). A rejection propagates to the caller,
-    whose transaction then rolls back: HQ gets the error at once instead of an inbox entry."""
+    to one site, checked like a device of that site). ``permits``: the user's permissions, for
+    the personal-field rule (None: not checked). A rejection propagates to the caller, whose
+    transaction then rolls back: HQ gets the error at once instead of an inbox entry."""
     now = now or datetime.now(timezone.utc)
     version = advance_clock(conn)
     ctx = MutationContext(
-        conn, registry, Side.SERVER, Actor(device_id=None, site_id=site_id, user=user),
+        conn, registry, Side.SERVER, Actor(device_id=None, site_id=site_id, user=user, permits=permits),
         MutationRef(None, 0, definition.name, definition.version, hlc or f"{version:015d}-00000-hq"),
         commit_version=version,
     )

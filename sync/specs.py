@@ -11,12 +11,19 @@ Kinds:
 - ``MASTER``: reference data with a field-level merge. An edit carries the base version of
   each field it changes; the same field changed on both sides resolves by ``conflict_policy``
   and leaves a conflict record for the device and for HQ.
+
+Personal fields (``personal_fields``, column → permission) hold personal data in the sense of
+PIPL: ID numbers, phone numbers, bank accounts, salaries. A device whose role lacks a field's
+permission receives NULL in it and may not write it (``sync/visibility.py``,
+``sync/context.py``); a device that receives it stores it encrypted (``sync/personal.py``).
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
 
 from sqlalchemy import BigInteger, Column, Table, Text
 
@@ -64,6 +71,9 @@ class SyncSpec:
     device_may_insert: bool = True
     # Fields a field-level merge may touch; empty means every non-key, non-sync column.
     mergeable_fields: tuple[str, ...] = field(default=())
+    # Columns holding personal data, each with the permission needed to see and write it.
+    # Never a key or scope column: those must reach every device that receives the row.
+    personal_fields: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if VERSION_COLUMN not in self.table.c:
@@ -72,6 +82,13 @@ class SyncSpec:
             raise ValueError(f"{self.table.name}: scope column {self.scope_column!r} missing")
         if self.kind is SyncKind.MASTER and FIELD_VERSIONS_COLUMN not in self.table.c:
             raise ValueError(f"{self.table.name}: master tables need a {FIELD_VERSIONS_COLUMN} column")
+        for name in self.personal_fields:
+            if name not in self.table.c:
+                raise ValueError(f"{self.table.name}: personal field {name!r} is not a column")
+            if name in self.key_columns or name == self.scope_column or name.startswith("_"):
+                raise ValueError(f"{self.table.name}: {name!r} is a key, scope or sync column, "
+                                 "which cannot be personal")
+        object.__setattr__(self, "personal_fields", MappingProxyType(dict(self.personal_fields)))
 
     @property
     def name(self) -> str:

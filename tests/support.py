@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterator
 
+from edge_client.device_key import DeviceSignature
 from edge_client.transport import HttpTransport, Unreachable
 from erp.inventory.stock_move import Issue, Receive
 from sync.ids import new_id
@@ -66,6 +67,12 @@ def sign_in(client: Any, username: str, password: str) -> dict:
     return answer
 
 
+def device_auth(edge: Any) -> DeviceSignature:
+    """An httpx auth sending ``edge``'s bearer token and signing with its key: for sync requests
+    built by hand (``client.post(..., auth=device_auth(edge))``)."""
+    return DeviceSignature(edge.transport.signer.key, token=edge.transport.token)
+
+
 def enrollment_code(client: Any, site_id: str, role: str = "branch_manager") -> str:
     """A one-time enrollment code from HQ (``client`` signed in as an administrator). Test
     devices default to branch managers: every inventory mutation and the inbox."""
@@ -75,13 +82,14 @@ def enrollment_code(client: Any, site_id: str, role: str = "branch_manager") -> 
 
 
 @contextmanager
-def signed_in_app(db_url: str) -> Iterator[Any]:
-    """The app in-process (Litestar's TestClient), signed in as its first administrator."""
+def signed_in_app(db_url: str, **options: Any) -> Iterator[Any]:
+    """The app in-process (Litestar's TestClient), signed in as its first administrator.
+    ``options`` go to ``create_app`` (``rate_limits``, say)."""
     from litestar.testing import TestClient
 
     from server.app import create_app
 
-    with TestClient(create_app(db_url, bootstrap_admin=ADMIN)) as client:
+    with TestClient(create_app(db_url, bootstrap_admin=ADMIN, **options)) as client:
         sign_in(client, *ADMIN)
         yield client
 

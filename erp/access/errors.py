@@ -45,3 +45,15 @@ class AccessAdminError(JcerpError):
 class Conflict(AccessAdminError):
     code = "access.conflict"
     http_status = 409
+
+
+class UserOutOfSite(Forbidden):
+    """Sign-in on a device of another site than the one the user is bound to."""
+
+    code = "auth.user_out_of_site"
+
+
+class NothingUsableOnDevice(Forbidden):
+    """Sign-in on a device whose role allows none of the user's business mutations."""
+
+    code = "auth.no_usable_permission"

@@ -2,9 +2,10 @@
 
 A permission is ``<module>.<action>``. Every registered mutation is a permission of its own
 name (``inventory.receive``), so a new mutation is covered the day it is written; each module
-with a manifest also has ``<module>.view`` for reading its HQ API; and a few permissions guard
-administration. A role grants permissions by exact name or by pattern: ``inventory.*`` (every
-permission of a module, present or future) or ``*`` (everything).
+with a manifest also has ``<module>.view`` for reading its HQ API and for replicating its tables
+to a device; a module may declare more in its manifest (``hr.view_personal``); and a few
+permissions guard administration. A role grants permissions by exact name or by pattern:
+``inventory.*`` (every permission of a module, present or future) or ``*`` (everything).
 
 Invariants:
 - The catalog is derived from the mutation registry and the manifests; nothing lists
@@ -18,10 +19,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sync.registry import Registry
+# The matching rule is the sync engine's too (which tables and fields a device receives).
+from sync.visibility import allowed, grants_permission
+
+__all__ = ["ADMIN_PERMISSIONS", "BUILTIN_BY_CODE", "BUILTIN_ROLES", "Role", "allowed", "catalog",
+           "grants_permission", "valid_grant"]
 
 ADMIN_PERMISSIONS = {
     "admin.users": "manage users and roles",
     "admin.devices": "list and manage enrolled devices",
+    "admin.audit": "read the audit log and verify its hash chain",
 }
 
 
@@ -40,10 +47,11 @@ def _sync_inbox() -> tuple[str, ...]:
 BUILTIN_ROLES: tuple[Role, ...] = (
     Role("warehouse_clerk", "仓库管理员 Warehouse clerk",
          ("org.view", "inventory.view", "inventory.receive", "inventory.issue", "inventory.transfer",
-          "inventory.count", *_sync_inbox())),
+          "inventory.count", "purchasing.view", "purchasing.receive_po", "purchasing.return_to_supplier",
+          "sales.view", "sales.deliver", "sales.return_from_customer", *_sync_inbox())),
     Role("shop_floor_operator", "车间操作工 Shop-floor operator",
          ("org.view", "inventory.view", "inventory.issue", "manufacturing.view", "manufacturing.report_*",
-          *_sync_inbox())),
+          "manufacturing.issue_material", "manufacturing.return_material", *_sync_inbox())),
     Role("qc_inspector", "质检员 QC inspector", ("org.view", "inventory.view", "quality.*", *_sync_inbox())),
     Role("buyer", "采购员 Buyer", ("org.view", "inventory.view", "purchasing.*", *_sync_inbox())),
     Role("sales_clerk", "销售员 Sales clerk", ("org.view", "inventory.view", "sales.*", "service.*", *_sync_inbox())),
@@ -57,21 +65,12 @@ BUILTIN_ROLES: tuple[Role, ...] = (
 BUILTIN_BY_CODE = {role.code: role for role in BUILTIN_ROLES}
 
 
-def grants_permission(grant: str, permission: str) -> bool:
-    if grant == "*" or grant == permission:
-        return True
-    return grant.endswith("*") and permission.startswith(grant[:-1])
-
-
-def allowed(grants: frozenset[str] | tuple[str, ...], permission: str) -> bool:
-    return any(grants_permission(grant, permission) for grant in grants)
-
-
 def catalog(registry: Registry) -> dict[str, str]:
     """Every permission that exists today, with what it allows."""
     permissions: dict[str, str] = {}
     for manifest in registry.modules:
-        permissions[f"{manifest.name}.view"] = f"read the {manifest.name} HQ API"
+        permissions[f"{manifest.name}.view"] = f"read the {manifest.name} HQ API and replicate its tables"
+        permissions.update(manifest.permissions)
     for definition in registry.latest.values():
         permissions[definition.name] = (definition.description or definition.name).splitlines()[0]
     permissions.update(ADMIN_PERMISSIONS)

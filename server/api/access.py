@@ -13,6 +13,7 @@ from litestar import Controller, Request, get, patch, post, put
 from litestar.di import Provide
 
 from erp.access.errors import AccessAdminError, Forbidden
+from server.audit import source_of
 from server.auth.guard import provide_principal, site_in_scope
 from server.auth.service import AuthService, Principal, RoleRecord, UserRecord
 
@@ -95,13 +96,12 @@ class AuthController(Controller):
     @post("/login", status_code=200, opt={"public": True})
     async def login(self, request: Request, data: Credentials, auth: AuthService) -> SignInView:
         """Sign in; five wrong passwords in a row lock the account for 15 minutes."""
-        client = request.client.host if request.client else None
-        signed_in = await auth.login(data.username, data.password, client)
+        signed_in = await auth.login(data.username, data.password, source_of(request))
         return SignInView(signed_in.token, signed_in.expires_at, _principal_view(signed_in.principal))
 
     @post("/logout", status_code=200, opt={"authenticated": True})
     async def logout(self, request: Request, auth: AuthService) -> dict:
-        await auth.logout(request.headers["authorization"])
+        await auth.logout(request.headers["authorization"], source_of(request))
         return {"signed_out": True}
 
     @get("/me", opt={"authenticated": True})
@@ -110,40 +110,49 @@ class AuthController(Controller):
 
 
 class AdminController(Controller):
+    """Changes are recorded in the audit log with the signed-in administrator and their address."""
+
     path = "/api/v1/admin"
     tags = ["access"]
-    dependencies = {"auth": Provide(provide_auth, sync_to_thread=False)}
+    dependencies = {"auth": Provide(provide_auth, sync_to_thread=False),
+                    "principal": Provide(provide_principal, sync_to_thread=False)}
 
     @get("/users", opt={"permission": "admin.users"})
     async def list_users(self, auth: AuthService) -> list[UserRecord]:
         return await auth.list_users()
 
     @post("/users", opt={"permission": "admin.users"})
-    async def create_user(self, data: NewUser, auth: AuthService) -> UserRecord:
-        return await auth.create_user(data.username, data.display_name, data.password, data.roles, data.site_id)
+    async def create_user(self, request: Request, data: NewUser, auth: AuthService, principal: Principal) -> UserRecord:
+        return await auth.create_user(data.username, data.display_name, data.password, data.roles, data.site_id,
+                                      actor=principal.username, source=source_of(request))
 
     @patch("/users/{user_id:str}", opt={"permission": "admin.users"})
-    async def change_user(self, user_id: str, data: UserChange, auth: AuthService) -> UserRecord:
+    async def change_user(self, request: Request, user_id: str, data: UserChange, auth: AuthService,
+                          principal: Principal) -> UserRecord:
         """Changing roles, site, password or disabling a user signs them out everywhere."""
         return await auth.update_user(
             user_id, display_name=data.display_name, roles=data.roles, site_id=data.site_id,
-            clear_site=data.all_sites, active=data.active, password=data.password, unlock=data.unlock)
+            clear_site=data.all_sites, active=data.active, password=data.password, unlock=data.unlock,
+            actor=principal.username, source=source_of(request))
 
     @get("/roles", opt={"permission": "admin.users"})
     async def list_roles(self, auth: AuthService) -> list[RoleRecord]:
         return await auth.list_roles()
 
     @post("/roles", opt={"permission": "admin.users"})
-    async def create_role(self, data: NewRole, auth: AuthService) -> RoleRecord:
-        return await auth.save_role(data.code, data.name, data.grants, create=True)
+    async def create_role(self, request: Request, data: NewRole, auth: AuthService, principal: Principal) -> RoleRecord:
+        return await auth.save_role(data.code, data.name, data.grants, create=True, actor=principal.username,
+                                    source=source_of(request))
 
     @put("/roles/{code:str}", opt={"permission": "admin.users"})
-    async def change_role(self, code: str, data: RoleBody, auth: AuthService) -> RoleRecord:
-        return await auth.save_role(code, data.name, data.grants, create=False)
+    async def change_role(self, request: Request, code: str, data: RoleBody, auth: AuthService,
+                          principal: Principal) -> RoleRecord:
+        return await auth.save_role(code, data.name, data.grants, create=False, actor=principal.username,
+                                    source=source_of(request))
 
-    @post("/enrollment-codes", opt={"permission": "admin.devices"},
-          dependencies={"principal": Provide(provide_principal, sync_to_thread=False)})
-    async def enrollment_code(self, data: NewEnrollmentCode, auth: AuthService, principal: Principal) -> EnrollmentCodeView:
+    @post("/enrollment-codes", opt={"permission": "admin.devices"})
+    async def enrollment_code(self, request: Request, data: NewEnrollmentCode, auth: AuthService,
+                              principal: Principal) -> EnrollmentCodeView:
         """A one-time code that enrolls one device for a site and a role, valid ``valid_hours``.
         A user bound to a site issues codes for it only, and nobody issues a role that grants
         more than they hold."""
@@ -159,7 +168,8 @@ class AdminController(Controller):
             raise Forbidden("you cannot give a device more than you may do yourself", code="auth.role_beyond_yours",
                             permissions=beyond)
         code, expires_at = await auth.create_enrollment_code(data.site_id, data.role, principal.username,
-                                                             timedelta(hours=data.valid_hours))
+                                                             timedelta(hours=data.valid_hours),
+                                                             source=source_of(request))
         return EnrollmentCodeView(code, data.site_id, data.role, expires_at)
 
     @get("/permissions", opt={"permission": "admin.users"})

@@ -7,6 +7,13 @@ and never blocks the mutations after it.
 Invariants:
 - A device's role (from its enrollment code) bounds everything pushed from it, whoever is
   signed in: a clerk's tablet cannot adjust stock even if a manager uses it.
+- A device pushes mutations only of modules whose tables its role replicates
+  (``<module>.view``): it could not have run one on its replica, and its effects would land in
+  rows it may not see. Built-in roles never grant one without the other; a custom role that
+  does gets ``auth.device_role_cannot_view``.
+- What the device and its user hold together bounds the personal fields a mutation may write
+  (``check`` returns it; ``sync/context.py`` refuses the write with
+  ``sync.personal_field_forbidden``).
 - A mutation naming a user needs that user to exist, to be allowed at the device's site, and to
   hold the permission now. A user disabled at HQ keeps the work recorded before they were
   disabled (by the mutation's own clock, its HLC); what they recorded afterwards, offline or
@@ -18,7 +25,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from sqlalchemy import Connection, select
 
@@ -26,6 +33,7 @@ from erp.access.permissions import allowed
 from erp.access.tables import hq_roles, hq_user_roles, hq_users
 from protocol.push import MutationEnvelope
 from sync.errors import MutationRejected
+from sync.visibility import module_visible
 
 
 def _hlc_moment(hlc: str) -> datetime | None:
@@ -59,14 +67,21 @@ class DeviceAccess:
             self._users[username] = (user, grants)
         return self._users[username]
 
-    def check(self, envelope: MutationEnvelope) -> None:
-        """Raise ``MutationRejected`` if this mutation may not be applied for this device and user."""
+    def check(self, envelope: MutationEnvelope) -> Callable[[str], bool]:
+        """Raise ``MutationRejected`` if this mutation may not be applied for this device and user;
+        otherwise return whether both hold a permission (for the personal-field rule)."""
         name = envelope.name
         if not allowed(self.device_grants, name):
             raise MutationRejected(f"this device is enrolled as {self.role}, which does not allow {name}",
                                    code="auth.device_role_forbids", role=self.role, permission=name)
+        module = name.split(".", 1)[0]
+        if not module_visible(module, self.device_grants):
+            raise MutationRejected(f"this device is enrolled as {self.role}, which does not receive the {module} "
+                                   f"tables, so it may not change them", code="auth.device_role_cannot_view",
+                                   role=self.role, permission=f"{module}.view")
+        device_grants = self.device_grants
         if not envelope.user:
-            return
+            return lambda permission: allowed(device_grants, permission)
         user, grants = self._user(envelope.user)
         if user is None:
             raise MutationRejected(f"there is no user {envelope.user!r} at headquarters",
@@ -83,3 +98,4 @@ class DeviceAccess:
         if not allowed(grants, name):
             raise MutationRejected(f"{envelope.user}'s role does not allow {name}", code="auth.user_forbidden",
                                    user=envelope.user, permission=name)
+        return lambda permission: allowed(device_grants, permission) and allowed(grants, permission)

@@ -11,13 +11,17 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from edge_client.client import EdgeClient
+from edge_client.device_key import DeviceSignature
+from edge_client.revocation import DeviceRevoked
 from edge_client.transport import ServerRefused
 from erp.inventory.stock_move import Adjust, Receive
 from protocol import PROTOCOL_VERSION
 from protocol.bootstrap import BootstrapRequest
 from protocol.enroll import EnrollRequest
+from protocol.signing import public_key_text
 from sync.ids import new_id
 from sync.schema import SCHEMA_VERSION
 from tests.support import FlakyTransport, enrollment_code, now, receive
@@ -123,24 +127,27 @@ def test_nobody_issues_a_code_beyond_their_own_rights_or_site(server, world):
 
 def test_a_lost_enrollment_answer_can_be_asked_again_until_the_device_first_syncs(server, world):
     code = enrollment_code(server, world.site)
+    key = Ed25519PrivateKey.generate()
     request = EnrollRequest(protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION, site_id=world.site,
-                            device_name="平板", enrollment_code=code)
+                            device_name="平板", enrollment_code=code, public_key=public_key_text(key))
     transport = FlakyTransport(client=server)
     first = transport.enroll(request)  # imagine this answer lost on the way
     again = transport.enroll(request)
     assert again.device_id == first.device_id and again.token != first.token
-    transport.token = again.token
+    transport.token, transport.signer = again.token, DeviceSignature(key)
     list(transport.bootstrap(BootstrapRequest(protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION,
                                               device_id=again.device_id)))
     with pytest.raises(ServerRefused) as spent:
         transport.enroll(request)
     assert spent.value.code == "sync.enrollment_code_invalid"
     other_name = EnrollRequest(protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION, site_id=world.site,
-                               device_name="另一台", enrollment_code=enrollment_code(server, world.site))
+                               device_name="另一台", enrollment_code=enrollment_code(server, world.site),
+                               public_key=public_key_text(key))
     transport.enroll(other_name)
     with pytest.raises(ServerRefused):
         transport.enroll(EnrollRequest(protocol_version=PROTOCOL_VERSION, schema_version=SCHEMA_VERSION,
-                                       site_id=world.site, device_name="冒名", enrollment_code=other_name.enrollment_code))
+                                       site_id=world.site, device_name="冒名", enrollment_code=other_name.enrollment_code,
+                                       public_key=public_key_text(key)))
 
 
 def test_a_revoked_device_is_refused_at_once_and_told_to_wipe_its_replica(server, world, make_edge):
@@ -155,10 +162,10 @@ def test_a_revoked_device_is_refused_at_once_and_told_to_wipe_its_replica(server
     revoked = server.post(f"/api/v1/devices/{tablet.identity.device_id}/revoke")
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
     receive(tablet, world, "2")
-    with pytest.raises(ServerRefused) as refusal:
+    with pytest.raises(DeviceRevoked) as refusal:  # and it wiped itself (tests/integration/test_tablet_sign_in.py)
         tablet.sync_once()
-    assert (refusal.value.status, refusal.value.code) == (401, "sync.device_revoked")
-    assert "wipe" in refusal.value.detail
+    assert (refusal.value.http_status, refusal.value.code) == (401, "sync.device_revoked")
+    assert "wipe" in (tablet.replica.home / "REVOKED").read_text(encoding="utf-8")
     moves = server.get("/api/v1/movements", params={"item_id": world.item}).json()["items"]
     assert len(moves) == 1  # what it pushed before stays; nothing after
     assert server.post("/api/v1/devices/no-such-device/revoke").status_code == 404

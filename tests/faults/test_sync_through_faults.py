@@ -352,7 +352,7 @@ def test_the_live_stream_passes_through_and_a_cut_stream_is_unreachable(tmp_path
         with FaultProxy(server.url, seed=73, plan=FaultPlan.quiet()) as proxy:
             listener = EdgeClient.enroll(tmp_path / "l", server_url=proxy.url, site_id=world.site, device_name="L",
                                        enrollment_code=enrollment_code(hq, world.site))
-            transport = HttpTransport(proxy.url, token=listener.transport.token)
+            transport = HttpTransport(proxy.url, token=listener.transport.token, signer=listener.transport.signer)
             events = transport.live_events(timeout=10)
             hello = next(events)  # the stream is open through the proxy
             receive(writer, world, "1")

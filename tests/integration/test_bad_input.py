@@ -7,14 +7,17 @@ from decimal import Decimal
 
 import msgspec
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from protocol import PROTOCOL_VERSION
 from protocol.base import encode
 from protocol.push import MAX_BATCH, MutationEnvelope, PushRequest
+from protocol.signing import public_key_text
+from edge_client.device_key import DeviceSignature
 from erp.inventory.stock_move import Receive
 from sync.ids import new_id
 from sync.schema import SCHEMA_VERSION
-from tests.support import enrollment_code, now
+from tests.support import device_auth, enrollment_code, now
 
 MSGPACK = {"content-type": "application/msgpack"}
 
@@ -25,8 +28,8 @@ def device(server, world, make_edge):
     return edge
 
 
-def _auth(edge) -> dict[str, str]:
-    return {"authorization": f"Bearer {edge.transport.token}"}
+def _auth(edge) -> DeviceSignature:
+    return device_auth(edge)
 
 
 def _receive_args(world, quantity="1") -> bytes:
@@ -59,26 +62,26 @@ def _nothing_applied(server, edge) -> None:
 
 
 def test_malformed_msgpack(server, device):
-    response = server.post("/sync/v1/push", content=b"\xc1\xff\x00", headers={**MSGPACK, **_auth(device)})
+    response = server.post("/sync/v1/push", content=b"\xc1\xff\x00", headers=MSGPACK, auth=_auth(device))
     _assert_problem(response, 400, "sync.malformed_body")
     _nothing_applied(server, device)
 
 
 def test_malformed_json(server, device):
     response = server.post("/sync/v1/push", content=b'{"type": "push", ', headers={
-        "content-type": "application/json", **_auth(device)})
+        "content-type": "application/json"}, auth=_auth(device))
     _assert_problem(response, 400, "sync.malformed_body")
 
 
 def test_wrong_message_shape(server, device):
     response = server.post("/sync/v1/push", content=msgspec.msgpack.encode({"type": "push", "mutations": "x"}),
-                           headers={**MSGPACK, **_auth(device)})
+                           headers=MSGPACK, auth=_auth(device))
     _assert_problem(response, 400, "sync.invalid_message")
 
 
 def test_unknown_mutation_refuses_the_whole_batch(server, world, device):
     body = _push(device, [_envelope(1, _receive_args(world)), _envelope(2, _receive_args(world), name="x.nope")])
-    problem = _assert_problem(server.post("/sync/v1/push", content=body, headers={**MSGPACK, **_auth(device)}),
+    problem = _assert_problem(server.post("/sync/v1/push", content=body, headers=MSGPACK, auth=_auth(device)),
                               422, "sync.unknown_mutation")
     assert problem["details"]["name"] == "x.nope"
     _nothing_applied(server, device)
@@ -88,7 +91,7 @@ def test_wrong_argument_types(server, world, device):
     bad = msgspec.msgpack.encode({"move_id": new_id(), "item_id": world.item, "location_id": world.location,
                                   "quantity": "lots", "occurred_at": "yesterday"})
     body = _push(device, [_envelope(1, _receive_args(world)), _envelope(2, bad)])
-    problem = _assert_problem(server.post("/sync/v1/push", content=body, headers={**MSGPACK, **_auth(device)}),
+    problem = _assert_problem(server.post("/sync/v1/push", content=body, headers=MSGPACK, auth=_auth(device)),
                               422, "sync.invalid_arguments")
     assert problem["details"]["seq"] == 2
     _nothing_applied(server, device)
@@ -98,34 +101,34 @@ def test_naive_timestamps_are_refused(server, world, device):
     bad = msgspec.msgpack.encode({"move_id": new_id(), "item_id": world.item, "location_id": world.location,
                                   "quantity": "1", "occurred_at": "2026-11-24T08:00:00"})
     body = _push(device, [_envelope(1, bad)])
-    _assert_problem(server.post("/sync/v1/push", content=body, headers={**MSGPACK, **_auth(device)}),
+    _assert_problem(server.post("/sync/v1/push", content=body, headers=MSGPACK, auth=_auth(device)),
                     422, "sync.invalid_arguments")
 
 
 def test_oversized_batch(server, world, device):
     args = _receive_args(world)
     body = _push(device, [_envelope(seq, args) for seq in range(1, MAX_BATCH + 2)])
-    _assert_problem(server.post("/sync/v1/push", content=body, headers={**MSGPACK, **_auth(device)}),
+    _assert_problem(server.post("/sync/v1/push", content=body, headers=MSGPACK, auth=_auth(device)),
                     413, "sync.batch_too_large")
     _nothing_applied(server, device)
 
 
 def test_oversized_body(server, device):
-    response = server.post("/sync/v1/push", content=b"\x00" * (17 * 1024 * 1024), headers={**MSGPACK, **_auth(device)})
+    response = server.post("/sync/v1/push", content=b"\x00" * (17 * 1024 * 1024), headers=MSGPACK, auth=_auth(device))
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
 def test_non_contiguous_batch(server, world, device):
     body = _push(device, [_envelope(1, _receive_args(world)), _envelope(3, _receive_args(world))])
-    _assert_problem(server.post("/sync/v1/push", content=body, headers={**MSGPACK, **_auth(device)}),
+    _assert_problem(server.post("/sync/v1/push", content=body, headers=MSGPACK, auth=_auth(device)),
                     400, "sync.batch_not_contiguous")
     _nothing_applied(server, device)
 
 
 def test_sequence_gap(server, world, device):
     body = _push(device, [_envelope(5, _receive_args(world))])
-    problem = _assert_problem(server.post("/sync/v1/push", content=body, headers={**MSGPACK, **_auth(device)}),
+    problem = _assert_problem(server.post("/sync/v1/push", content=body, headers=MSGPACK, auth=_auth(device)),
                               409, "sync.sequence_gap")
     assert problem["details"] == {"expected_seq": 1, "received_seq": 5}
     _nothing_applied(server, device)
@@ -143,14 +146,15 @@ def test_unknown_device(server, world, device):
 def test_a_token_cannot_speak_for_another_device(server, world, make_edge):
     a, b = make_edge("a"), make_edge("b")
     body = _push(b, [_envelope(1, _receive_args(world))])
-    _assert_problem(server.post("/sync/v1/push", content=body, headers={**MSGPACK, **_auth(a)}),
+    _assert_problem(server.post("/sync/v1/push", content=body, headers=MSGPACK, auth=_auth(a)),
                     403, "sync.device_mismatch")
 
 
 def test_enrolling_for_an_unknown_site(server, world):
     body = msgspec.json.encode({"type": "enroll", "protocol_version": PROTOCOL_VERSION,
                                 "schema_version": SCHEMA_VERSION, "site_id": "nope", "device_name": "x",
-                                "enrollment_code": enrollment_code(server, world.site)})
+                                "enrollment_code": enrollment_code(server, world.site),
+                                "public_key": public_key_text(Ed25519PrivateKey.generate())})
     _assert_problem(server.post("/sync/v1/enroll", content=body, headers={"content-type": "application/json"}),
                     404, "sync.unknown_site")
 

@@ -47,7 +47,8 @@ def _wait_for(predicate, timeout: float) -> float | None:
 
 def _live_listener(edge: EdgeClient, seen: list[int], stop: threading.Event) -> threading.Thread:
     def listen() -> None:
-        transport = HttpTransport(edge.transport.client.base_url.__str__(), token=edge.transport.token)
+        transport = HttpTransport(edge.transport.client.base_url.__str__(), token=edge.transport.token,
+                                  signer=edge.transport.signer)
         try:
             for version in transport.live_events(timeout=30):
                 seen.append(version)
@@ -111,7 +112,7 @@ def test_racing_pushes_of_one_batch_on_two_workers_apply_each_mutation_once(proc
                               device_id=a.identity.device_id, mutations=envelopes)
 
         def push_once(_: int):
-            transport = HttpTransport(server.url, token=a.transport.token)
+            transport = HttpTransport(server.url, token=a.transport.token, signer=a.transport.signer)
             try:
                 return transport.push(request)
             finally:
