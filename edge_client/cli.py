@@ -360,3 +360,7 @@ def add_edge_commands(commands: argparse._SubParsersAction) -> None:
     ack = sub.add_parser("ack", help="acknowledge a field conflict")
     ack.add_argument("id")
     ack.set_defaults(handler=_with_client(cmd_ack))
+
+    from edge_client.cli_manufacturing import add_manufacturing_commands  # it imports this module's helpers
+
+    add_manufacturing_commands(sub)

@@ -42,7 +42,7 @@ stock_moves = Table(
     Column("item_id", ID, ForeignKey("items.id"), nullable=False),
     Column("location_id", ID, ForeignKey("locations.id"), nullable=False),
     Column("quantity", DecimalType, nullable=False),  # signed: + in, - out
-    Column("document_id", ID),  # groups the two legs of a transfer
+    Column("document_id", ID),  # groups the two legs of a transfer; a work order's moves name it
     Column("reverses_id", ID, unique=True),  # unique: a move is reversed at most once
     Column("reference", Text),
     Column("occurred_at", UtcDateTime, nullable=False),
@@ -55,6 +55,7 @@ stock_moves = Table(
     Index("ix_stock_moves_site_key", "site_id", "id"),  # bootstrap reads a site in key order
     Index("ix_stock_moves_item_location", "item_id", "location_id"),
     Index("ix_stock_moves_occurred_at", "occurred_at"),
+    Index("ix_stock_moves_document_id", "document_id"),  # the moves of one document (a work order)
 )
 
 

@@ -49,3 +49,41 @@ class InvalidLotSizing(InvalidPlanningData):
 
 class InvalidCalendar(InvalidPlanningData):
     code = INVALID_CALENDAR
+
+
+# -- master data, work orders and shop-floor reports (mutation rejections) ---------------------
+# Handlers refuse with these through ``ctx.reject``; the device shows them at once, HQ gets a
+# problem response (422).
+
+UNKNOWN_CALENDAR = "manufacturing.unknown_calendar"
+UNKNOWN_BOM = "manufacturing.unknown_bom"
+UNKNOWN_BOM_LINE = "manufacturing.unknown_bom_line"
+UNKNOWN_ROUTING = "manufacturing.unknown_routing"
+UNKNOWN_WORK_ORDER = "manufacturing.unknown_work_order"
+UNKNOWN_OPERATION = "manufacturing.unknown_operation"
+UNKNOWN_REPORT = "manufacturing.unknown_report"
+UNKNOWN_EXCEPTION = "manufacturing.unknown_exception"
+UNKNOWN_SITE = "manufacturing.unknown_site"
+UNKNOWN_LOCATION = "manufacturing.unknown_location"
+CODE_TAKEN = "manufacturing.code_taken"  # calendar, work centre or routing code, work-order number
+BOM_NOT_EDITABLE = "manufacturing.bom_not_editable"  # released or obsolete: make a new version
+BOM_NOT_RELEASED = "manufacturing.bom_not_released"  # a work order needs a released BOM
+BOM_EMPTY = "manufacturing.bom_empty"  # a BOM is released with at least one line
+BOM_ITEM_MISMATCH = "manufacturing.bom_item_mismatch"  # BOM or routing of another item
+PHANTOM_WITHOUT_BOM = "manufacturing.phantom_without_bom"  # a phantom line's item has no released BOM
+SITE_MISMATCH = "manufacturing.site_mismatch"  # a work centre or location of another site
+INVALID_TRANSITION = "manufacturing.invalid_transition"
+INVALID_AMOUNT = "manufacturing.invalid_amount"  # hours, rates, costs: finite, ≥ 0, at most 9 decimals
+BLANK_FIELD = "manufacturing.blank_field"  # a code, name or operator that is empty or only spaces
+NOT_A_COMPONENT = "manufacturing.not_a_component"  # material moved for an item the order does not use
+ALREADY_REVERSED = "manufacturing.already_reversed"
+EXCEPTION_CLOSED = "manufacturing.exception_closed"
+
+
+class InvalidTransition(ManufacturingError):
+    """A state machine (BOM, work order) was asked for a transition its table does not allow.
+
+    ``details``: ``status`` (the current state) and ``event`` (the transition asked for).
+    """
+
+    code = INVALID_TRANSITION
