@@ -361,6 +361,10 @@ def add_edge_commands(commands: argparse._SubParsersAction) -> None:
     ack.add_argument("id")
     ack.set_defaults(handler=_with_client(cmd_ack))
 
+    from edge_client.cli_purchasing import add_purchasing_commands  # it imports this module's helpers
+
+    add_purchasing_commands(sub)
+
     from edge_client.cli_manufacturing import add_manufacturing_commands  # it imports this module's helpers
 
     add_manufacturing_commands(sub)
