@@ -368,3 +368,7 @@ def add_edge_commands(commands: argparse._SubParsersAction) -> None:
     from edge_client.cli_manufacturing import add_manufacturing_commands  # it imports this module's helpers
 
     add_manufacturing_commands(sub)
+
+    from edge_client.cli_sales import add_sales_commands  # it imports this module's helpers
+
+    add_sales_commands(sub)
