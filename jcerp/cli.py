@@ -10,6 +10,7 @@ def main(argv: list[str] | None = None) -> int:
     from edge_client.cli import add_edge_commands
     from jcerp.demo import add_demo_command
     from jcerp.tls import add_tls_commands
+    from mobile.cli import add_mobile_command
     from server.cli import add_server_commands
 
     parser = argparse.ArgumentParser(prog="jcerp", description="Jiangcheng ERP 江城 ERP")
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     add_edge_commands(commands)
     add_demo_command(commands)
     add_tls_commands(commands)
+    add_mobile_command(commands)
     args = parser.parse_args(argv)
     return int(args.handler(args) or 0)
 

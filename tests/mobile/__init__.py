@@ -1,0 +1,1 @@
+"""Tests of the tablet app (mobile/): presenters without a window, the real screens headless, and a receipt end to end."""
