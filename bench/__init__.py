@@ -12,7 +12,13 @@ Each benchmark is a module with a ``run(session)`` function returning ``Figure``
 - ``mrp``: a regenerative MRP run over 10,000 items, BOMs 5 levels deep, 50,000 demand lines;
 - ``fleet``: 100 device processes through simulated outages, then 1,000 offline mutations
   each, reconnecting at once: time to converge, and the audit (``faults.fleet``);
-- ``crash``: 1,000 seeded SIGKILL crash trials of servers and devices, audited (``faults.crash``).
+- ``crash``: 1,000 seeded SIGKILL crash trials of servers and devices, audited (``faults.crash``);
+- ``mobile``: the tablet app headless: start-up to home with 100,000 items, screen switches,
+  scan response and pinyin search;
+- ``work_orders``: a server applies work-order completions pushed by a shop-floor device, each
+  backflushing five components and receiving the finished good;
+- ``availability``: one item's availability at one site (on-hand − reservations), 10,000 items
+  and 50,000 reservations, in process and through the HQ API.
 
 Every figure is reported as an absolute number and as a ratio to a baseline measured in the
 same run on the same machine, so results from different machines stay comparable. ``python -m
@@ -21,4 +27,4 @@ docs/benchmarks.md.
 """
 
 BENCHMARKS = ("bootstrap", "push", "push_batches", "pull", "propagation", "concurrency", "idle", "mrp", "fleet",
-              "crash")
+              "crash", "mobile", "work_orders", "availability")

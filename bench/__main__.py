@@ -16,7 +16,7 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import BENCHMARKS, concurrency, idle, pull, push_batches
+from bench import BENCHMARKS, availability, concurrency, idle, mobile, pull, push_batches, work_orders
 from bench.common import DEFAULT_PG, Figure, Session, machine_facts
 from bench.report import markdown, write
 
@@ -60,6 +60,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--offline", type=int, help="fleet: offline mutations per device (default 1,000; quick 50)")
     parser.add_argument("--trials", type=int, help="crash: trials on SQLite (default 1,000; quick 12); "
                                                     "PostgreSQL runs a tenth")
+    parser.add_argument("--completions", type=int,
+                        help="work_orders: completions to push (default 5,000; quick 500)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (databases, server logs)")
     args = parser.parse_args(argv)
     names = [name.strip() for value in (args.only or []) for name in value.split(",") if name.strip()]
@@ -77,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
                                              ("samples", args.samples), ("site_moves", args.site_moves),
                                              ("devices", args.devices), ("duration", args.duration),
                                              ("connections", args.connections), ("fleet_devices", args.fleet_devices),
-                                             ("offline", args.offline), ("trials", args.trials)) if value}
+                                             ("offline", args.offline), ("trials", args.trials),
+                                             ("completions", args.completions)) if value}
     if args.pause_ms is not None:  # 0 is meaningful: devices push back to back
         sizes["pause_ms"] = args.pause_ms
     session = Session(quick=args.quick, pg_url=args.pg, sizes=sizes, results_dir=args.out)
@@ -121,7 +124,14 @@ def main(argv: list[str] | None = None) -> int:
             ("connections", session.size("connections", *idle.CONNECTIONS), "idle"),
             ("fleet_devices", session.size("fleet_devices", 100, 8), "fleet"),
             ("offline", session.size("offline", 1000, 50), "fleet"),
-            ("trials", session.size("trials", 1000, 12), "crash"))
+            ("trials", session.size("trials", 1000, 12), "crash"),
+            ("items", session.size("items", *mobile.ITEMS), "mobile"),
+            ("ui_samples", session.size("ui_samples", *mobile.SAMPLES), "mobile"),
+            ("completions", session.size("completions", *work_orders.COMPLETIONS), "work_orders"),
+            ("availability_items", session.size("availability_items", *availability.ITEMS), "availability"),
+            ("availability_reservations", session.size("availability_reservations", *availability.RESERVATIONS),
+             "availability"),
+            ("availability_lookups", session.size("availability_lookups", *availability.LOOKUPS), "availability"))
             if benchmark in args.names},
         "machine": machine,
         "postgresql_skipped_reason": session.postgres_unavailable(),
