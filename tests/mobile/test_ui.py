@@ -1,6 +1,7 @@
 """The real screens, headless (SDL2's offscreen driver, Mesa through EGL): buttons are pressed,
 scans are typed into the focused field as a keyboard-mode scanner types them, and each screen
-is saved as a picture under docs/mobile/ (the pictures of docs/mobile.md).
+is saved as a picture (under docs/mobile/, the pictures of docs/mobile.md, when run with
+``JCERP_SCREENSHOTS=docs/mobile``).
 
 The tablet font (Noto Sans CJK, from scripts/ensure-tablet-deps) must render the 4-byte names:
 without it these tests skip, except in CI, where they fail.

@@ -1,6 +1,8 @@
 """Drives a real ``TabletApp`` headless (SDL2's offscreen driver, Mesa through EGL) for the UI
 tests: presses buttons, types scans into the focused field as a keyboard-mode scanner does,
-and saves screenshots under docs/mobile/ (the pictures of docs/mobile.md).
+and saves a screenshot of each screen: in a temporary directory, or, with
+``JCERP_SCREENSHOTS=docs/mobile``, over the pictures of docs/mobile.md (a test run leaves the
+repository as it was unless asked to refresh them).
 
 Importing this module prepares Kivy (offscreen, 1280×800, a private KIVY_HOME), so it must be
 imported before anything else imports Kivy.
@@ -22,7 +24,7 @@ from mobile.headless import prepare
 
 pytest.importorskip("kivy")
 prepare(headless=True, kivy_home=tempfile.mkdtemp(prefix="jcerp-kivy-"), quiet=True)
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "mobile"
+SHOTS = Path(os.environ.get("JCERP_SCREENSHOTS") or tempfile.mkdtemp(prefix="jcerp-screens-"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
