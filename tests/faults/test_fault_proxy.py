@@ -151,7 +151,9 @@ def test_a_reordered_request_is_overtaken_by_a_later_one_on_another_connection(u
         # The overtaking client's connection is opened beforehand, so that it overtakes well
         # within the hold even on a busy machine.
         assert second.get("/warm-up").status_code == 200
-        proxy.schedule.plan = FaultPlan.only(Fault.REORDER)
+        # A hold long enough for the overtaking request to arrive on a loaded machine; it ends
+        # as soon as that request has been forwarded.
+        proxy.schedule.plan = FaultPlan.only(Fault.REORDER, max_hold=2.0)
         answers: dict[str, int] = {}
 
         def first() -> None:
@@ -260,3 +262,5 @@ def test_the_schedule_alone_is_deterministic_and_skips_undecided_exchanges():
         FaultPlan(drop_request=0.6, drop_response=0.6)
     with pytest.raises(ValueError):
         FaultPlan(max_delay=1.0)
+    with pytest.raises(ValueError):
+        FaultPlan(max_hold=2.5)
