@@ -7,7 +7,8 @@ Two kinds of failure, kept apart because the client reacts differently:
 
 Every request after enrollment is signed with the device key (``signer``); a request refused
 for its time (``sync.clock_skew``) is signed again once with the server's time, and one refused
-as a replay (``sync.request_replayed``: the network delivered it twice) is signed again once.
+as a replay (``sync.request_replayed``: the network delivered it twice) is signed again once
+and, refused so again, reported as ``Unreachable``: the first copy's outcome is unknown.
 
 Whom a device trusts over TLS (``server_verification``):
 - a CA pinned at enrollment (``jcerp edge init --ca``): that CA and nothing else, never the
@@ -114,6 +115,18 @@ def _refusal(response: httpx.Response) -> ServerRefused:
         return ServerRefused(response.status_code, "http.error", response.text[:200])
 
 
+def _unless_duplicated(refusal: ServerRefused) -> Exception:
+    """A request refused as a replay reached the server before, by a copy the network made; what
+    became of that copy is unknown here, exactly as after a lost answer: ``Unreachable``, so the
+    caller retries as it does for any broken exchange."""
+    if refusal.code == "sync.request_replayed":
+        error = Unreachable(f"the network delivered this request twice and the answer to the first "
+                            f"copy was lost ({refusal.detail})")
+        error.__cause__ = refusal
+        return error
+    return refusal
+
+
 class HttpTransport:
     """Talks to one server. ``client`` may be any httpx.Client (tests pass Litestar's TestClient);
     an injected client checks certificates its own way, and ``ca_pem`` then only shapes messages."""
@@ -164,7 +177,7 @@ class HttpTransport:
                 return decode(response.content, reply_type)
             refusal = _refusal(response)
             if attempt == 2 or not self._sign_again(refusal):
-                raise refusal
+                raise _unless_duplicated(refusal)
         raise AssertionError("unreachable")
 
     def enroll(self, request: EnrollRequest) -> EnrollResponse:
@@ -192,7 +205,7 @@ class HttpTransport:
                         refusal = _refusal(response)
                         if attempt == 1 and self._sign_again(refusal):
                             continue
-                        raise refusal
+                        raise _unless_duplicated(refusal)
                     yield from iter_frames(response.iter_bytes())
                     return
         except (httpx.TransportError, ConnectionError) as error:
