@@ -7,8 +7,10 @@ HQ meanwhile keeps HQ's value and leaves a conflict record (policy: server wins)
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 import msgspec
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, select
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, select
 
 from erp.inventory import errors
 from sync.context import Edit, MutationContext
@@ -34,6 +36,11 @@ items = Table(
     Column("unit_code", String(16), ForeignKey("units.code"), nullable=False),
     Column("barcode", String(64), index=True),
     Column("active", Boolean, nullable=False, default=True),
+    # none | lot | serial: whether each move of the item names a lot (批次) or a serial number
+    Column("tracking", String(8), nullable=False, default="none", server_default="none"),
+    Column("shelf_life_days", Integer),  # a lot's default expiry after receipt, for lot-tracked items
+    # moving_average | fifo | monthly_weighted (月末一次加权): how stock of this item is valued
+    Column("valuation_method", String(16), nullable=False, default="moving_average", server_default="moving_average"),
     version_column(),
     field_versions_column(),
 )
@@ -44,12 +51,19 @@ class CreateUnit(msgspec.Struct, frozen=True):
     name: str
 
 
+Tracking = Literal["none", "lot", "serial"]
+ValuationMethod = Literal["moving_average", "fifo", "monthly_weighted"]
+
+
 class CreateItem(msgspec.Struct, frozen=True):
     item_id: str
     sku: str
     name: str
     unit_code: str
     barcode: str | None = None
+    tracking: Tracking = "none"
+    shelf_life_days: Annotated[int, msgspec.Meta(ge=1, le=36500)] | None = None
+    valuation_method: ValuationMethod = "moving_average"
 
 
 class UpdateItem(msgspec.Struct, frozen=True):
@@ -83,6 +97,9 @@ def create_item(ctx: MutationContext, args: CreateItem) -> None:
             "unit_code": args.unit_code,
             "barcode": args.barcode,
             "active": True,
+            "tracking": args.tracking,
+            "shelf_life_days": args.shelf_life_days,
+            "valuation_method": args.valuation_method,
         },
     )
 

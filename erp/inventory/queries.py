@@ -32,6 +32,9 @@ class ItemView(msgspec.Struct):
     barcode: str | None
     active: bool
     field_versions: dict[str, int]
+    tracking: str = "none"  # none | lot | serial
+    shelf_life_days: int | None = None
+    valuation_method: str = "moving_average"  # moving_average | fifo | monthly_weighted
 
 
 class WarehouseView(msgspec.Struct):
@@ -98,7 +101,8 @@ def list_units(conn: Connection) -> list[UnitView]:
 
 
 def _item(r) -> ItemView:
-    return ItemView(r.id, r.sku, r.name, r.unit_code, r.barcode, bool(r.active), msgspec.json.decode(r._fv))
+    return ItemView(r.id, r.sku, r.name, r.unit_code, r.barcode, bool(r.active), msgspec.json.decode(r._fv),
+                    r.tracking, r.shelf_life_days, r.valuation_method)
 
 
 def list_items(conn: Connection, *, search: str | None, limit: int, after: str | None) -> list[ItemView]:

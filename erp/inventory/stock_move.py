@@ -8,11 +8,14 @@ Invariants:
 - ``occurred_at`` is when it physically happened (device time, UTC); ``hlc`` orders it among
   the device's other actions; the server's ``_version`` orders it for sync.
 - Quantities are Decimal with at most 9 decimal places.
+- ``lot_no`` / ``serial_no`` name the lot or serial unit a move concerns, for items tracked so;
+  ``unit_cost`` is what one unit of an incoming move cost (a receipt's price), and stays empty
+  on moves whose cost valuation derives from the ledger.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -45,6 +48,9 @@ stock_moves = Table(
     Column("document_id", ID),  # groups the two legs of a transfer; a work order's moves name it
     Column("reverses_id", ID, unique=True),  # unique: a move is reversed at most once
     Column("reference", Text),
+    Column("lot_no", String(64)),  # the lot or batch (批次); set for lot-tracked items
+    Column("serial_no", String(64)),  # the serial number (序列号); set for serial-tracked items
+    Column("unit_cost", DecimalType),  # cost per unit of an incoming move, when it is known
     Column("occurred_at", UtcDateTime, nullable=False),
     Column("device_id", ID),
     Column("seq", BigInteger),  # the device mutation sequence that appended it
@@ -56,6 +62,7 @@ stock_moves = Table(
     Index("ix_stock_moves_item_location", "item_id", "location_id"),
     Index("ix_stock_moves_occurred_at", "occurred_at"),
     Index("ix_stock_moves_document_id", "document_id"),  # the moves of one document (a work order)
+    Index("ix_stock_moves_item_lot", "item_id", "lot_no"),  # a lot's history (recall, FEFO, QC holds)
 )
 
 
@@ -93,6 +100,9 @@ def post_move(
     reference: str | None = None,
     document_id: str | None = None,
     reverses_id: str | None = None,
+    lot_no: str | None = None,
+    serial_no: str | None = None,
+    unit_cost: Decimal | None = None,
 ) -> bool:
     """Append one move and update on-hand. False if the move id was already recorded."""
     appended = ctx.insert_ledger(
@@ -107,6 +117,9 @@ def post_move(
             "document_id": document_id,
             "reverses_id": reverses_id,
             "reference": reference,
+            "lot_no": lot_no,
+            "serial_no": serial_no,
+            "unit_cost": unit_cost,
             "occurred_at": occurred_at,
             "device_id": ctx.ref.device_id,
             "seq": ctx.ref.seq if ctx.ref.device_id else None,
@@ -126,6 +139,10 @@ class Receive(msgspec.Struct, frozen=True):
     quantity: Decimal
     occurred_at: UtcMoment
     reference: str | None = None
+    lot_no: str | None = None  # for lot-tracked items
+    expires_on: date | None = None  # the lot's expiry, when the goods show one
+    serial_no: str | None = None  # for serial-tracked items: one unit per move
+    unit_cost: Decimal | None = None  # what one unit cost, for valuation
 
 
 class Issue(msgspec.Struct, frozen=True):
@@ -135,6 +152,8 @@ class Issue(msgspec.Struct, frozen=True):
     quantity: Decimal  # positive: how much left the shelf
     occurred_at: UtcMoment
     reference: str | None = None
+    lot_no: str | None = None
+    serial_no: str | None = None
 
 
 class Transfer(msgspec.Struct, frozen=True):
@@ -147,6 +166,8 @@ class Transfer(msgspec.Struct, frozen=True):
     quantity: Decimal
     occurred_at: UtcMoment
     reference: str | None = None
+    lot_no: str | None = None
+    serial_no: str | None = None
 
 
 class Adjust(msgspec.Struct, frozen=True):
@@ -172,7 +193,8 @@ def receive(ctx: MutationContext, args: Receive) -> None:
     require_item(ctx, args.item_id)
     location = require_location(ctx, args.location_id)
     post_move(ctx, move_id=args.move_id, kind="receipt", item_id=args.item_id, location=location,
-              quantity=args.quantity, occurred_at=args.occurred_at, reference=args.reference)
+              quantity=args.quantity, occurred_at=args.occurred_at, reference=args.reference,
+              lot_no=args.lot_no, serial_no=args.serial_no, unit_cost=args.unit_cost)
 
 
 @mutation("inventory.issue", 1, Issue)
@@ -182,7 +204,8 @@ def issue(ctx: MutationContext, args: Issue) -> None:
     require_item(ctx, args.item_id)
     location = require_location(ctx, args.location_id)
     post_move(ctx, move_id=args.move_id, kind="issue", item_id=args.item_id, location=location,
-              quantity=-args.quantity, occurred_at=args.occurred_at, reference=args.reference)
+              quantity=-args.quantity, occurred_at=args.occurred_at, reference=args.reference,
+              lot_no=args.lot_no, serial_no=args.serial_no)
 
 
 @mutation("inventory.transfer", 1, Transfer)
@@ -196,10 +219,10 @@ def transfer(ctx: MutationContext, args: Transfer) -> None:
     target = require_location(ctx, args.to_location_id)
     post_move(ctx, move_id=args.out_move_id, kind="transfer_out", item_id=args.item_id, location=source,
               quantity=-args.quantity, occurred_at=args.occurred_at, reference=args.reference,
-              document_id=args.transfer_id)
+              document_id=args.transfer_id, lot_no=args.lot_no, serial_no=args.serial_no)
     post_move(ctx, move_id=args.in_move_id, kind="transfer_in", item_id=args.item_id, location=target,
               quantity=args.quantity, occurred_at=args.occurred_at, reference=args.reference,
-              document_id=args.transfer_id)
+              document_id=args.transfer_id, lot_no=args.lot_no, serial_no=args.serial_no)
 
 
 @mutation("inventory.adjust", 1, Adjust)
@@ -226,4 +249,5 @@ def reverse(ctx: MutationContext, args: Reverse) -> None:
     location = require_location(ctx, original["location_id"])
     post_move(ctx, move_id=args.reversal_id, kind="reversal", item_id=original["item_id"], location=location,
               quantity=-original["quantity"], occurred_at=args.occurred_at, reference=args.reason,
-              reverses_id=args.move_id)
+              reverses_id=args.move_id, lot_no=original["lot_no"], serial_no=original["serial_no"],
+              unit_cost=original["unit_cost"])

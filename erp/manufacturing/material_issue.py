@@ -55,6 +55,8 @@ class MaterialMove(msgspec.Struct, frozen=True):
     occurred_at: UtcMoment
     location_id: str | None = None  # None: the order's line-side (issue) location
     reference: str | None = None  # a picking slip number, a note
+    lot_no: str | None = None  # the lot picked, for lot-tracked components
+    serial_no: str | None = None
 
 
 def _lines_of(ctx: MutationContext, work_order_id: str, item_id: str) -> list[Mapping[str, Any]]:
@@ -77,7 +79,7 @@ def _move_material(ctx: MutationContext, args: MaterialMove, kind: str) -> None:
     reference = work_order["number"] if not args.reference else f"{work_order['number']} {args.reference}"
     appended = post_move(ctx, move_id=args.move_id, kind=kind, item_id=args.item_id, location=location,
                          quantity=-issued, occurred_at=args.occurred_at, reference=reference,
-                         document_id=work_order["id"])
+                         document_id=work_order["id"], lot_no=args.lot_no, serial_no=args.serial_no)
     if not appended:
         return  # this move is in the ledger already: its effects are too
     line = lines[0]

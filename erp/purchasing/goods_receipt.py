@@ -17,7 +17,7 @@ Invariants:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -66,6 +66,8 @@ class ReceivePurchaseOrder(msgspec.Struct, frozen=True):
     location_id: str
     quantity: Decimal
     occurred_at: UtcMoment
+    lot_no: str | None = None  # the supplier's lot (批次), for lot-tracked items
+    expires_on: date | None = None  # the lot's expiry printed on the goods, when known
 
 
 class ReturnToSupplier(msgspec.Struct, frozen=True):
@@ -75,10 +77,11 @@ class ReturnToSupplier(msgspec.Struct, frozen=True):
     location_id: str
     quantity: Decimal
     occurred_at: UtcMoment
+    lot_no: str | None = None
 
 
 def _record(ctx: MutationContext, *, kind: str, record_id: str, move_id: str, line_id: str, location_id: str,
-            quantity: Decimal, occurred_at: datetime) -> tuple[Any, Any, Any] | None:
+            quantity: Decimal, occurred_at: datetime, lot_no: str | None = None) -> tuple[Any, Any, Any] | None:
     """Append the stock move and the receipt row; None if this receipt was recorded before."""
     line = ctx.get(purchase_order_lines, id=line_id)
     if line is None:
@@ -99,7 +102,8 @@ def _record(ctx: MutationContext, *, kind: str, record_id: str, move_id: str, li
     }):
         return None
     post_move(ctx, move_id=move_id, kind="receipt" if kind == "receipt" else "issue", item_id=line["item_id"],
-              location=location, quantity=signed, occurred_at=occurred_at, reference=reference, document_id=po["id"])
+              location=location, quantity=signed, occurred_at=occurred_at, reference=reference, document_id=po["id"],
+              lot_no=lot_no, unit_cost=line["unit_price"] if kind == "receipt" else None)
     column = "received_quantity" if kind == "receipt" else "returned_quantity"
     written = {column: line[column] + quantity}
     ctx.update(purchase_order_lines, {"id": line_id}, written, current=line)
@@ -120,7 +124,7 @@ def receive_po(ctx: MutationContext, args: ReceivePurchaseOrder) -> None:
     """Receive goods against a purchase-order line."""
     recorded = _record(ctx, kind="receipt", record_id=args.receipt_id, move_id=args.move_id,
                        line_id=args.po_line_id, location_id=args.location_id, quantity=args.quantity,
-                       occurred_at=args.occurred_at)
+                       occurred_at=args.occurred_at, lot_no=args.lot_no)
     if recorded is None:
         return
     po, line, _ = recorded
@@ -140,7 +144,7 @@ def return_to_supplier(ctx: MutationContext, args: ReturnToSupplier) -> None:
     """Send goods received against a purchase-order line back to the supplier."""
     recorded = _record(ctx, kind="return", record_id=args.return_id, move_id=args.move_id,
                        line_id=args.po_line_id, location_id=args.location_id, quantity=args.quantity,
-                       occurred_at=args.occurred_at)
+                       occurred_at=args.occurred_at, lot_no=args.lot_no)
     if recorded is None:
         return
     po, line, _ = recorded

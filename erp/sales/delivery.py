@@ -74,6 +74,8 @@ class DeliverSalesOrder(msgspec.Struct, frozen=True):
     location_id: str
     quantity: Decimal
     occurred_at: UtcMoment
+    lot_no: str | None = None  # the lot picked (FEFO suggests one), for lot-tracked items
+    serial_no: str | None = None  # for serial-tracked items: one unit per delivery
 
 
 class ReturnFromCustomer(msgspec.Struct, frozen=True):
@@ -83,10 +85,13 @@ class ReturnFromCustomer(msgspec.Struct, frozen=True):
     location_id: str
     quantity: Decimal
     occurred_at: UtcMoment
+    lot_no: str | None = None  # the lot picked (FEFO suggests one), for lot-tracked items
+    serial_no: str | None = None  # for serial-tracked items: one unit per delivery
 
 
 def _record(ctx: MutationContext, *, kind: str, record_id: str, move_id: str, line_id: str, location_id: str,
-            quantity: Decimal, occurred_at: datetime) -> tuple[Any, Any] | None:
+            quantity: Decimal, occurred_at: datetime, lot_no: str | None = None,
+            serial_no: str | None = None) -> tuple[Any, Any] | None:
     """Append the stock move and the delivery row; None if this one was recorded before."""
     line = ctx.get(sales_order_lines, id=line_id)
     if line is None:
@@ -107,7 +112,7 @@ def _record(ctx: MutationContext, *, kind: str, record_id: str, move_id: str, li
     reference = f"SO {order['number']}/{line['line_no']}" + (" return" if kind == "return" else "")
     post_move(ctx, move_id=move_id, kind="issue" if kind == "delivery" else "receipt", item_id=line["item_id"],
               location=location, quantity=-quantity if kind == "delivery" else quantity, occurred_at=occurred_at,
-              reference=reference, document_id=order["id"])
+              reference=reference, document_id=order["id"], lot_no=lot_no, serial_no=serial_no)
     column = "delivered_quantity" if kind == "delivery" else "returned_quantity"
     written = {column: line[column] + quantity}
     ctx.update(sales_order_lines, {"id": line_id}, written, current=line)
@@ -119,7 +124,7 @@ def deliver(ctx: MutationContext, args: DeliverSalesOrder) -> None:
     """Goods left for the customer against a sales-order line."""
     recorded = _record(ctx, kind="delivery", record_id=args.delivery_id, move_id=args.move_id,
                        line_id=args.order_line_id, location_id=args.location_id, quantity=args.quantity,
-                       occurred_at=args.occurred_at)
+                       occurred_at=args.occurred_at, lot_no=args.lot_no, serial_no=args.serial_no)
     if recorded is None:
         return
     order, line = recorded
@@ -142,7 +147,7 @@ def return_from_customer(ctx: MutationContext, args: ReturnFromCustomer) -> None
     """Goods came back from the customer against a sales-order line."""
     recorded = _record(ctx, kind="return", record_id=args.return_id, move_id=args.move_id,
                        line_id=args.order_line_id, location_id=args.location_id, quantity=args.quantity,
-                       occurred_at=args.occurred_at)
+                       occurred_at=args.occurred_at, lot_no=args.lot_no, serial_no=args.serial_no)
     if recorded is None:
         return
     order, line = recorded

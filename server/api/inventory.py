@@ -15,7 +15,7 @@ from litestar.params import Parameter
 
 from erp.inventory import queries
 from erp.inventory.inventory_exception import ReviewException
-from erp.inventory.item import CreateItem, CreateUnit, UpdateItem
+from erp.inventory.item import CreateItem, CreateUnit, Tracking, UpdateItem, ValuationMethod
 from erp.inventory.queries import (
     ExceptionView, ItemView, LocationView, MovePage, OnHandView, UnitView, WarehouseView,
 )
@@ -37,6 +37,9 @@ class NewItem(msgspec.Struct):
     unit_code: str
     barcode: str | None = None
     id: str | None = None
+    tracking: Tracking = "none"  # lot: every move names a lot; serial: every unit has a serial number
+    shelf_life_days: Annotated[int, msgspec.Meta(ge=1, le=36500)] | None = None
+    valuation_method: ValuationMethod = "moving_average"
 
 
 class ItemEdit(msgspec.Struct, forbid_unknown_fields=True):
@@ -116,7 +119,9 @@ class InventoryController(Controller):
     async def create_item(self, data: NewItem, hq: HqCommands, db: Database) -> ItemView:
         item_id = data.id or new_id()
         await hq.run("inventory.create_item", CreateItem(item_id=item_id, sku=data.sku, name=data.name,
-                                                         unit_code=data.unit_code, barcode=data.barcode))
+                                                         unit_code=data.unit_code, barcode=data.barcode,
+                                                         tracking=data.tracking, shelf_life_days=data.shelf_life_days,
+                                                         valuation_method=data.valuation_method))
         return await db.read(queries.get_item, item_id)
 
     @patch("/items/{item_id:str}", opt={"permission": "inventory.update_item"})
