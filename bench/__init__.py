@@ -19,6 +19,8 @@ Each benchmark is a module with a ``run(session)`` function returning ``Figure``
   backflushing five components and receiving the finished good;
 - ``availability``: one item's availability at one site (on-hand − reservations), 10,000 items
   and 50,000 reservations, in process and through the HQ API.
+- ``valuation``: the stock valuation report over 10,000 items at two sites (target ≤ 1 s), and the
+  rebuild of valuation from 1,000,000 ledger rows (rows/s, peak memory).
 
 Every figure is reported as an absolute number and as a ratio to a baseline measured in the
 same run on the same machine, so results from different machines stay comparable. ``python -m
@@ -27,4 +29,5 @@ docs/benchmarks.md.
 """
 
 BENCHMARKS = ("bootstrap", "push", "push_batches", "pull", "propagation", "concurrency", "idle", "mrp", "fleet",
-              "crash", "mobile", "work_orders", "availability")
+              "crash", "mobile", "work_orders", "availability",
+              "valuation")

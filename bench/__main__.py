@@ -16,7 +16,7 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import BENCHMARKS, availability, concurrency, idle, mobile, pull, push_batches, work_orders
+from bench import BENCHMARKS, availability, concurrency, idle, mobile, pull, push_batches, valuation, work_orders
 from bench.common import DEFAULT_PG, Figure, Session, machine_facts
 from bench.report import markdown, write
 
@@ -131,7 +131,9 @@ def main(argv: list[str] | None = None) -> int:
             ("availability_items", session.size("availability_items", *availability.ITEMS), "availability"),
             ("availability_reservations", session.size("availability_reservations", *availability.RESERVATIONS),
              "availability"),
-            ("availability_lookups", session.size("availability_lookups", *availability.LOOKUPS), "availability"))
+            ("availability_lookups", session.size("availability_lookups", *availability.LOOKUPS), "availability"),
+            ("valuation_items", session.size("valuation_items", *valuation.ITEMS), "valuation"),
+            ("valuation_moves", session.size("valuation_moves", *valuation.MOVES), "valuation"))
             if benchmark in args.names},
         "machine": machine,
         "postgresql_skipped_reason": session.postgres_unavailable(),

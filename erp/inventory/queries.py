@@ -6,7 +6,7 @@ They return msgspec structs, so the HTTP layer only serializes. Lists are pagina
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import msgspec
@@ -14,7 +14,9 @@ from sqlalchemy import Connection, select
 
 from erp.inventory.inventory_exception import inventory_exceptions
 from erp.inventory.item import items, units
+from erp.inventory.lot import lot_on_hand, lots
 from erp.inventory.on_hand import on_hand
+from erp.inventory.serial_number import serial_numbers
 from erp.inventory.stock_move import stock_moves
 from erp.inventory.warehouse import locations, warehouses
 
@@ -52,6 +54,7 @@ class LocationView(msgspec.Struct):
     warehouse_id: str
     code: str
     name: str
+    kind: str = "storage"  # receiving | storage | shipping | line_side
 
 
 class OnHandView(msgspec.Struct):
@@ -136,7 +139,7 @@ def list_locations(conn: Connection, *, site_id: str | None, warehouse_id: str |
         query = query.where(locations.c.site_id == site_id)
     if warehouse_id:
         query = query.where(locations.c.warehouse_id == warehouse_id)
-    return [LocationView(r.id, r.site_id, r.warehouse_id, r.code, r.name) for r in conn.execute(query)]
+    return [LocationView(r.id, r.site_id, r.warehouse_id, r.code, r.name, r.kind) for r in conn.execute(query)]
 
 
 def list_on_hand(
@@ -190,3 +193,69 @@ def list_exceptions(conn: Connection, *, site_id: str | None, status: str | None
                       msgspec.json.decode(r.involved_json), r.status, r.raised_at, r.review_note)
         for r in conn.execute(query)
     ]
+
+
+class LotLocationView(msgspec.Struct):
+    location_id: str
+    quantity: Decimal
+
+
+class LotView(msgspec.Struct):
+    site_id: str
+    item_id: str
+    lot_no: str
+    expires_on: date | None
+    status: str  # released | held
+    hold_reason: str | None
+    held_at: datetime | None
+    held_by: str | None
+    release_reason: str | None
+    received_at: datetime | None
+    on_hand: Decimal  # over the site's locations
+    locations: list[LotLocationView]  # where it lies (non-zero quantities)
+
+
+class SerialView(msgspec.Struct):
+    site_id: str
+    item_id: str
+    serial_no: str
+    location_id: str | None  # None once it has left stock
+    status: str  # in_stock | issued
+    last_move_id: str
+
+
+def list_lots(conn: Connection, *, site_id: str | None, item_id: str | None, status: str | None) -> list[LotView]:
+    """Lots (of one site, or all), earliest expiry first (no expiry last), with where each lies."""
+    query = select(lots)
+    stock = select(lot_on_hand)
+    if site_id:
+        query = query.where(lots.c.site_id == site_id)
+        stock = stock.where(lot_on_hand.c.site_id == site_id)
+    if item_id:
+        query = query.where(lots.c.item_id == item_id)
+        stock = stock.where(lot_on_hand.c.item_id == item_id)
+    if status:
+        query = query.where(lots.c.status == status)
+    where: dict[tuple[str, str], list[LotLocationView]] = {}
+    for r in conn.execute(stock.order_by(lot_on_hand.c.location_id)):
+        if r.quantity != 0:
+            where.setdefault((r.site_id, r.item_id, r.lot_no), []).append(LotLocationView(r.location_id, r.quantity))
+    views = []
+    for r in conn.execute(query):
+        places = where.get((r.site_id, r.item_id, r.lot_no), [])
+        views.append(LotView(r.site_id, r.item_id, r.lot_no, r.expires_on, r.status, r.hold_reason, r.held_at,
+                             r.held_by, r.release_reason, r.received_at,
+                             sum((p.quantity for p in places), Decimal(0)), places))
+    views.sort(key=lambda v: (v.expires_on is None, v.expires_on or date.min, v.site_id, v.item_id, v.lot_no))
+    return views
+
+
+def list_serials(conn: Connection, *, item_id: str, site_id: str | None, status: str | None) -> list[SerialView]:
+    query = select(serial_numbers).where(serial_numbers.c.item_id == item_id).order_by(
+        serial_numbers.c.serial_no, serial_numbers.c.site_id)
+    if site_id:
+        query = query.where(serial_numbers.c.site_id == site_id)
+    if status:
+        query = query.where(serial_numbers.c.status == status)
+    return [SerialView(r.site_id, r.item_id, r.serial_no, r.location_id, r.status, r.last_move_id)
+            for r in conn.execute(query)]

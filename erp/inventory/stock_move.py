@@ -11,6 +11,10 @@ Invariants:
 - ``lot_no`` / ``serial_no`` name the lot or serial unit a move concerns, for items tracked so;
   ``unit_cost`` is what one unit of an incoming move cost (a receipt's price), and stays empty
   on moves whose cost valuation derives from the ledger.
+- Every move naming a lot updates ``lots`` / ``lot_on_hand`` (``lot.record_lot_move``), and
+  every move of a serial-tracked item or naming a serial updates ``serial_numbers``
+  (``serial_number.record_serial_move``), in the same transaction. Their rules (held lots,
+  one unit per serial) refuse the move on a device and at HQ and flag it on the server.
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ from sqlalchemy import BigInteger, Column, ForeignKey, Index, String, Table, Tex
 
 from erp.inventory import errors
 from erp.inventory.item import items
+from erp.inventory.lot import record_lot_move
 from erp.inventory.on_hand import apply_delta
+from erp.inventory.serial_number import record_serial_move
+from erp.inventory.stock_valuation import value_move
 from erp.inventory.warehouse import locations
 from sync.context import MutationContext
 from sync.registry import mutation
@@ -103,8 +110,14 @@ def post_move(
     lot_no: str | None = None,
     serial_no: str | None = None,
     unit_cost: Decimal | None = None,
+    expires_on: date | None = None,
+    may_move_held: bool = False,
 ) -> bool:
-    """Append one move and update on-hand. False if the move id was already recorded."""
+    """Append one move and update on-hand, lots and serials. False if the move id was already recorded.
+
+    ``expires_on`` is the expiry shown on the goods of a receipt registering a new lot;
+    ``may_move_held`` lets an outgoing move take a held lot (a return to its supplier).
+    """
     appended = ctx.insert_ledger(
         stock_moves,
         {
@@ -129,6 +142,16 @@ def post_move(
     )
     if appended:
         apply_delta(ctx, location=location, item_id=item_id, delta=quantity, move_id=move_id)
+        value_move(ctx, move_id=move_id, site_id=location["site_id"], item_id=item_id, kind=kind, quantity=quantity,
+                   unit_cost=unit_cost, reverses_id=reverses_id, occurred_at=occurred_at)  # server only
+        item = ctx.get(items, id=item_id)
+        if item is not None and (lot_no is not None or item["tracking"] == "lot"):
+            record_lot_move(ctx, location=location, item=item, move_id=move_id, kind=kind, quantity=quantity,
+                            lot_no=lot_no, occurred_at=occurred_at, expires_on=expires_on,
+                            may_move_held=may_move_held)
+        if item is not None and (serial_no is not None or item["tracking"] == "serial"):
+            record_serial_move(ctx, location=location, item=item, move_id=move_id, kind=kind, quantity=quantity,
+                               serial_no=serial_no)
     return appended
 
 
@@ -194,7 +217,7 @@ def receive(ctx: MutationContext, args: Receive) -> None:
     location = require_location(ctx, args.location_id)
     post_move(ctx, move_id=args.move_id, kind="receipt", item_id=args.item_id, location=location,
               quantity=args.quantity, occurred_at=args.occurred_at, reference=args.reference,
-              lot_no=args.lot_no, serial_no=args.serial_no, unit_cost=args.unit_cost)
+              lot_no=args.lot_no, serial_no=args.serial_no, unit_cost=args.unit_cost, expires_on=args.expires_on)
 
 
 @mutation("inventory.issue", 1, Issue)

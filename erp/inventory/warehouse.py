@@ -4,6 +4,11 @@ A warehouse carries the negative-stock policy for moves in its locations:
 ``allow`` (say nothing), ``flag`` (the default: apply and raise an inventory exception) or
 ``reject`` (refuse the move). Warehouses are created at HQ; a device may add locations (bins)
 in its own site.
+
+A location's ``kind`` says what it is for: ``receiving`` (the dock, where receipts land),
+``storage`` (a bin goods are put away to; the default), ``shipping`` (staged for delivery) or
+``line_side`` (next to a production line). Put-away suggests storage bins only
+(``putaway.suggest_putaway``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from sync.schema import ID, metadata
 from sync.specs import field_versions_column, version_column
 
 NegativeStockPolicy = Literal["allow", "flag", "reject"]
+LocationKind = Literal["receiving", "storage", "shipping", "line_side"]
 
 warehouses = Table(
     "warehouses",
@@ -42,6 +48,7 @@ locations = Table(
     Column("warehouse_id", ID, ForeignKey("warehouses.id"), nullable=False),
     Column("code", String(64), nullable=False),
     Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False, default="storage", server_default="storage"),  # LocationKind
     UniqueConstraint("warehouse_id", "code"),
     version_column(),
     field_versions_column(),
@@ -67,6 +74,7 @@ class CreateLocation(msgspec.Struct, frozen=True):
     warehouse_id: str
     code: str
     name: str
+    kind: LocationKind = "storage"
 
 
 @mutation("inventory.create_warehouse", 1, CreateWarehouse)
@@ -122,5 +130,6 @@ def create_location(ctx: MutationContext, args: CreateLocation) -> None:
             "warehouse_id": args.warehouse_id,
             "code": args.code,
             "name": args.name,
+            "kind": args.kind,
         },
     )

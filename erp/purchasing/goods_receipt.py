@@ -81,7 +81,8 @@ class ReturnToSupplier(msgspec.Struct, frozen=True):
 
 
 def _record(ctx: MutationContext, *, kind: str, record_id: str, move_id: str, line_id: str, location_id: str,
-            quantity: Decimal, occurred_at: datetime, lot_no: str | None = None) -> tuple[Any, Any, Any] | None:
+            quantity: Decimal, occurred_at: datetime, lot_no: str | None = None,
+            expires_on: date | None = None) -> tuple[Any, Any, Any] | None:
     """Append the stock move and the receipt row; None if this receipt was recorded before."""
     line = ctx.get(purchase_order_lines, id=line_id)
     if line is None:
@@ -103,7 +104,8 @@ def _record(ctx: MutationContext, *, kind: str, record_id: str, move_id: str, li
         return None
     post_move(ctx, move_id=move_id, kind="receipt" if kind == "receipt" else "issue", item_id=line["item_id"],
               location=location, quantity=signed, occurred_at=occurred_at, reference=reference, document_id=po["id"],
-              lot_no=lot_no, unit_cost=line["unit_price"] if kind == "receipt" else None)
+              lot_no=lot_no, unit_cost=line["unit_price"] if kind == "receipt" else None, expires_on=expires_on,
+              may_move_held=kind == "return")  # a held lot goes back to its supplier
     column = "received_quantity" if kind == "receipt" else "returned_quantity"
     written = {column: line[column] + quantity}
     ctx.update(purchase_order_lines, {"id": line_id}, written, current=line)
@@ -124,7 +126,7 @@ def receive_po(ctx: MutationContext, args: ReceivePurchaseOrder) -> None:
     """Receive goods against a purchase-order line."""
     recorded = _record(ctx, kind="receipt", record_id=args.receipt_id, move_id=args.move_id,
                        line_id=args.po_line_id, location_id=args.location_id, quantity=args.quantity,
-                       occurred_at=args.occurred_at, lot_no=args.lot_no)
+                       occurred_at=args.occurred_at, lot_no=args.lot_no, expires_on=args.expires_on)
     if recorded is None:
         return
     po, line, _ = recorded

@@ -1,4 +1,4 @@
-"""HQ API for inventory: master data, on-hand, movements, exceptions.
+"""HQ API for inventory: master data, on-hand, movements, exceptions, lots, serials, put-away.
 
 Writes run the module's own mutations (``HqCommands``); reads call ``erp.inventory.queries``.
 """
@@ -6,6 +6,7 @@ Writes run the module's own mutations (``HqCommands``); reads call ``erp.invento
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
 import msgspec
@@ -13,19 +14,22 @@ from litestar import Controller, get, patch, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from erp.inventory import queries
+from erp.inventory import errors, queries
+from erp.inventory.fefo import Pick, Skipped, suggest_picks
 from erp.inventory.inventory_exception import ReviewException
 from erp.inventory.item import CreateItem, CreateUnit, Tracking, UpdateItem, ValuationMethod
+from erp.inventory.lot import HoldLot, ReleaseLot
+from erp.inventory.putaway import PutawaySuggestion, suggest_putaway
 from erp.inventory.queries import (
-    ExceptionView, ItemView, LocationView, MovePage, OnHandView, UnitView, WarehouseView,
+    ExceptionView, ItemView, LocationView, LotView, MovePage, OnHandView, SerialView, UnitView, WarehouseView,
 )
-from erp.inventory.warehouse import CreateLocation, CreateWarehouse, UpdateWarehouse
+from erp.inventory.warehouse import CreateLocation, CreateWarehouse, LocationKind, UpdateWarehouse
 from server.db import Database
 from server.auth.guard import provide_principal, site_in_scope
 from server.auth.service import Principal
 from server.hq import HqCommands, provide_db, provide_hq
 from sync.context import Edit, FieldConflict
-from sync.errors import NotFound
+from sync.errors import JcerpError, NotFound
 from sync.ids import new_id
 
 Limit = Annotated[int, Parameter(ge=1, le=1000)]
@@ -68,10 +72,35 @@ class NewLocation(msgspec.Struct):
     code: str
     name: str
     id: str | None = None
+    kind: LocationKind = "storage"  # receiving | storage | shipping | line_side
 
 
 class Review(msgspec.Struct):
     note: str = ""
+
+
+class PickSuggestions(msgspec.Struct):
+    """FEFO picks for a quantity: ``items`` in pick order; ``short`` what usable stock cannot cover."""
+
+    site_id: str
+    item_id: str
+    items: list[Pick]
+    short: Decimal
+    skipped: list[Skipped]  # held and expired stock, not suggested
+
+
+class LotState(msgspec.Struct):
+    site_id: str
+    item_id: str
+    lot_no: str
+    status: str
+
+
+def _site_required(principal: Principal, site_id: str | None) -> str:
+    site = site_in_scope(principal, site_id)
+    if site is None:
+        raise JcerpError("name the site (site_id)", code="inventory.site_required")
+    return site
 
 
 class EditResult(msgspec.Struct):
@@ -160,7 +189,8 @@ class InventoryController(Controller):
     async def create_location(self, data: NewLocation, hq: HqCommands, db: Database) -> LocationView:
         location_id = data.id or new_id()
         await hq.run("inventory.create_location", CreateLocation(
-            location_id=location_id, warehouse_id=data.warehouse_id, code=data.code, name=data.name))
+            location_id=location_id, warehouse_id=data.warehouse_id, code=data.code, name=data.name,
+            kind=data.kind))
         created = await db.read(queries.list_locations, site_id=None, warehouse_id=data.warehouse_id)
         return next(location for location in created if location.id == location_id)
 
@@ -192,6 +222,49 @@ class InventoryController(Controller):
     async def review(self, exception_id: str, data: Review, hq: HqCommands) -> dict:
         await hq.run("inventory.review_exception", ReviewException(exception_id=exception_id, note=data.note))
         return {"id": exception_id, "status": "reviewed"}
+
+    @get("/lots", opt={"permission": "inventory.view"})
+    async def lots(self, db: Database, principal: Principal, site_id: str | None = None, item_id: str | None = None,
+                   status: Literal["released", "held"] | None = None) -> list[LotView]:
+        """Lots with expiry, hold status and on-hand, earliest expiry first."""
+        return await db.read(queries.list_lots, site_id=site_in_scope(principal, site_id), item_id=item_id,
+                             status=status)
+
+    @post("/lots/hold", status_code=200, opt={"permission": "inventory.hold_lot"})
+    async def hold_lot(self, data: HoldLot, hq: HqCommands) -> LotState:
+        await hq.run("inventory.hold_lot", data)
+        return LotState(data.site_id, data.item_id, data.lot_no, "held")
+
+    @post("/lots/release", status_code=200, opt={"permission": "inventory.release_lot"})
+    async def release_lot(self, data: ReleaseLot, hq: HqCommands) -> LotState:
+        await hq.run("inventory.release_lot", data)
+        return LotState(data.site_id, data.item_id, data.lot_no, "released")
+
+    @get("/items/{item_id:str}/fefo-picks", opt={"permission": "inventory.view"})
+    async def fefo_picks(
+        self, db: Database, principal: Principal, item_id: str, site_id: str | None = None,
+        quantity: Decimal | None = None, location_id: str | None = None,
+    ) -> PickSuggestions:
+        """Which lots to pick, earliest expiry first; without ``quantity``, every usable lot in order."""
+        site = _site_required(principal, site_id)
+        if quantity is not None and not (quantity.is_finite() and quantity > 0):
+            raise JcerpError("the quantity to pick must be positive", code=errors.INVALID_QUANTITY)
+        plan = await db.read(suggest_picks, site_id=site, item_id=item_id, quantity=quantity,
+                             location_id=location_id)
+        return PickSuggestions(site, item_id, plan.picks, plan.short, plan.skipped)
+
+    @get("/items/{item_id:str}/serial-numbers", opt={"permission": "inventory.view"})
+    async def serial_numbers(self, db: Database, principal: Principal, item_id: str, site_id: str | None = None,
+                             status: Literal["in_stock", "issued"] | None = None) -> list[SerialView]:
+        return await db.read(queries.list_serials, item_id=item_id, site_id=site_in_scope(principal, site_id),
+                             status=status)
+
+    @get("/items/{item_id:str}/putaway", opt={"permission": "inventory.view"})
+    async def putaway(self, db: Database, principal: Principal, item_id: str,
+                      site_id: str | None = None) -> list[PutawaySuggestion]:
+        """Where to put the item away: the best storage bin first (empty list: no bin fits)."""
+        found = await db.read(suggest_putaway, site_id=_site_required(principal, site_id), item_id=item_id)
+        return [found] if found is not None else []
 
 
 CONTROLLERS = [InventoryController]

@@ -30,6 +30,7 @@ from sync.errors import MutationRejected, PersonalFieldForbidden
 from sync.registry import discover
 from sync.schema import metadata, sync_clock, sync_devices
 from sync.server_apply import apply_hq, apply_push, decode_batch
+from tests.unit.handler_runner import apply_in_savepoint
 
 REGISTRY = discover()
 digits = st.text("0123456789", min_size=17, max_size=17)
@@ -115,13 +116,7 @@ class World:
         self.version += 1
         ref = MutationRef(who.device_id, self.version, name, 1, f"{self.version:015d}-00000-x")
         ctx = MutationContext(self.conn, REGISTRY, Side.SERVER, who, ref, commit_version=self.version)
-        savepoint = self.conn.begin_nested()
-        try:
-            definition.handler(ctx, definition.convert(args))
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
+        apply_in_savepoint(self.conn, definition, ctx, args)
         return ctx
 
     def employee(self, employee_id: str = "e-1") -> Any:

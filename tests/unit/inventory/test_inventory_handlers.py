@@ -29,6 +29,7 @@ from sync.context import Actor, Edit, FieldConflict, MutationContext, MutationRe
 from sync.errors import MutationRejected, OutOfScope
 from sync.registry import Registry, discover
 from sync.schema import metadata, sync_clock, sync_devices, sync_mutation_log, sync_tombstones
+from tests.unit.handler_runner import apply_in_savepoint
 
 HQ = Actor(None, None, "hq-admin")
 WHEN = datetime(2024, 5, 1, 8, 30, tzinfo=timezone.utc)
@@ -63,13 +64,7 @@ class World:
         """Apply one mutation in its own savepoint, rolled back if it fails (as the server does)."""
         definition = self.registry.resolve_latest(mutation_name)
         ctx = self.context(actor, mutation_name)
-        savepoint = self.conn.begin_nested()
-        try:
-            definition.handler(ctx, definition.convert(args))
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
+        apply_in_savepoint(self.conn, definition, ctx, args)
         return ctx
 
     # -- shortcuts for the moves a device records ----------------------------------------------
@@ -107,6 +102,7 @@ def build_world(conn: Connection) -> World:
     registry = discover()
     tables = [spec.table for spec in registry.ordered_specs()]
     tables += [sync_clock, sync_devices, sync_mutation_log, sync_tombstones]
+    tables += [metadata.tables[name] for name in ("item_costs", "fifo_layers", "valuation_months")]  # server-only valuation
     metadata.create_all(conn, tables=tables)
     world = World(conn, registry)
     world.run("org.create_site", HQ, site_id=world.site, code="WH-A", name="汉阳仓", kind="warehouse")

@@ -28,6 +28,7 @@ from sync.context import Actor, Edit, MutationContext, MutationRef, Side
 from sync.errors import MutationRejected, OutOfScope
 from sync.registry import Registry, discover
 from sync.schema import metadata, sync_clock, sync_devices, sync_mutation_log, sync_tombstones
+from tests.unit.handler_runner import apply_in_savepoint
 
 HQ = Actor(None, None, "planner")
 T0 = datetime(2026, 3, 2, 0, 30, tzinfo=timezone.utc)
@@ -56,13 +57,7 @@ class Plant:
         self.version += 1
         ref = MutationRef(actor.device_id, self.version, name, 1, f"{self.version:015d}-00000-x")
         ctx = MutationContext(self.conn, self.registry, Side.SERVER, actor, ref, commit_version=self.version)
-        savepoint = self.conn.begin_nested()
-        try:
-            definition.handler(ctx, definition.convert(args))
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
+        apply_in_savepoint(self.conn, definition, ctx, args)
         return ctx
 
     def refused(self, code: str, name: str, actor: Actor = HQ, /, **args: Any) -> MutationRejected:
@@ -127,6 +122,7 @@ def plant() -> Plant:
     with engine.connect() as conn:
         registry = discover()
         tables = [spec.table for spec in registry.ordered_specs()]
+        tables += [metadata.tables[name] for name in ("item_costs", "fifo_layers", "valuation_months")]  # server-only valuation
         metadata.create_all(conn, tables=tables + [sync_clock, sync_devices, sync_mutation_log, sync_tombstones])
         world = Plant(conn, registry)
         world.run("org.create_site", site_id=world.site, code="F1", name="汉阳工厂", kind="factory")

@@ -24,6 +24,7 @@ from sync.context import Actor, MutationContext, MutationRef, Side
 from sync.errors import MutationRejected, OutOfScope
 from sync.registry import discover
 from sync.schema import metadata, sync_clock, sync_devices, sync_mutation_log, sync_tombstones
+from tests.unit.handler_runner import apply_in_savepoint
 
 HQ = Actor(None, None, "sales-hq")
 DOCK = Actor("dock-1", "site-A", "clerk")
@@ -42,13 +43,7 @@ class Harness:
         self.version += 1
         ref = MutationRef(actor.device_id, self.version, name, 1, f"{self.version:015d}-00000-x")
         ctx = MutationContext(self.conn, self.registry, Side.SERVER, actor, ref, commit_version=self.version)
-        savepoint = self.conn.begin_nested()
-        try:
-            definition.handler(ctx, definition.convert(args))
-        except BaseException:
-            savepoint.rollback()
-            raise
-        savepoint.commit()
+        apply_in_savepoint(self.conn, definition, ctx, args)
 
     def rows(self, table, **where: Any) -> list[Any]:
         query = select(table).where(*(table.c[name] == value for name, value in where.items()))
@@ -59,6 +54,7 @@ def harness(conn: Connection) -> Harness:
     h = Harness(conn)
     tables = [spec.table for spec in h.registry.ordered_specs()] + [sync_clock, sync_devices, sync_mutation_log,
                                                                     sync_tombstones]
+    tables += [metadata.tables[name] for name in ("item_costs", "fifo_layers", "valuation_months")]  # server-only valuation
     metadata.create_all(conn, tables=tables)
     h.run("org.create_site", HQ, site_id="site-A", code="WH-A", name="汉阳仓", kind="warehouse")
     h.run("org.create_site", HQ, site_id="site-B", code="WH-B", name="武昌仓", kind="warehouse")
