@@ -1,8 +1,11 @@
 """Manufacturing: master data (BOMs, work centres, routings), work orders, shop-floor reporting,
-backflush and work-order costing; and the pure MRP calculator.
+backflush and work-order costing; the pure MRP calculator, the MRP service around it, one-call
+conversion of planned orders, and capacity load per work centre.
 
-Depends on ``inventory`` (material and finished goods move through its stock-move ledger) and
-``org`` (work centres, routings and orders belong to a site). Tables and their sync semantics:
+Depends on ``inventory`` (material and finished goods move through its stock-move ledger),
+``org`` (work centres, routings and orders belong to a site), and, for planning, ``purchasing``
+and ``sales`` (open purchase and sales orders are supply and demand; purchase proposals become
+draft purchase orders through ``purchasing.create_po``). Tables and their sync semantics:
 
 | table                 | kind    | scope  | written by                                         |
 |-----------------------|---------|--------|----------------------------------------------------|
@@ -16,6 +19,13 @@ Depends on ``inventory`` (material and finished goods move through its stock-mov
 | wo_operations         | derived | site   | created with the order; recomputed from reports    |
 | wo_operation_reports  | ledger  | site   | shop-floor tablets (or HQ)                         |
 | wo_exceptions         | derived | site   | facts against orders not open for them             |
+| item_planning, demand_forecasts, mrp_runs, planned_orders, planned_order_pegs | server only | — | HQ planners |
+
+The planning tables never replicate: no device plans, and what a plan leads to (purchase and
+work orders) replicates as those documents. They are written with plain SQL by the planning
+services (``item_planning``, ``demand_forecast``, ``mrp_run``, ``planned_order``), which the HQ
+API guards with ``manufacturing.plan`` and records in the audit log; conversion creates its
+documents through the same mutations as everyone else (``planned_order_conversion``).
 
 Material moves (issue, top-up, return, backflush, finished-goods receipt) are inventory stock
 moves with ``document_id`` = the work order; their kinds (``wo_*``) are listed in
@@ -26,7 +36,9 @@ Files, one concept each: ``calendars``, ``standard_cost``, ``bom`` (versions and
 machine), ``work_order``, ``work_order_exception``, ``material_issue``, ``operation_report``,
 ``completion``, ``costing`` (pure), ``queries``, ``checks``, ``errors``. The MRP calculator
 (no tables, no I/O): ``working_calendar``, ``lot_sizing``, ``low_level_codes``,
-``planning_data``, ``mrp``, ``pegging``.
+``planning_data``, ``mrp``, ``pegging``. Planning on top of it: ``item_planning``,
+``demand_forecast``, ``mrp_run``, ``planned_order``, ``planned_order_conversion``, ``capacity``
+(pure), ``planning_queries``.
 
 A shop-floor tablet needs ``manufacturing.view`` to hold its site's orders; operators report
 with ``manufacturing.report_operation`` and ``manufacturing.report_completion`` (the built-in
@@ -39,8 +51,12 @@ from erp.manufacturing.bom import (
 )
 from erp.manufacturing.calendars import create_working_calendar, update_working_calendar, working_calendars
 from erp.manufacturing.completion import report_completion
+from erp.manufacturing.demand_forecast import demand_forecasts
+from erp.manufacturing.item_planning import item_planning
 from erp.manufacturing.material_issue import issue_material, return_material, top_up_material
+from erp.manufacturing.mrp_run import mrp_runs
 from erp.manufacturing.operation_report import report_operation, reverse_report, wo_operation_reports
+from erp.manufacturing.planned_order import planned_order_pegs, planned_orders
 from erp.manufacturing.routing import add_routing_operation, create_routing, routing_operations, routings, update_routing
 from erp.manufacturing.standard_cost import item_standard_costs, set_standard_cost
 from erp.manufacturing.work_centre import create_work_centre, update_work_centre, work_centres
@@ -52,10 +68,13 @@ from erp.manufacturing.work_order_exception import review_exception, wo_exceptio
 from sync.registry import ModuleManifest
 from sync.specs import ScopeKind, SyncKind, SyncSpec
 
+PLAN = "manufacturing.plan"
+
 MODULE = ModuleManifest(
     name="manufacturing",
-    description="BOMs, work centres, routings, work orders, shop-floor reports, backflush and costing.",
-    depends=("inventory", "org"),
+    description="BOMs, work centres, routings, work orders, shop-floor reports, backflush, costing, MRP and "
+                "capacity planning.",
+    depends=("inventory", "org", "purchasing", "sales"),
     mutations=(
         create_working_calendar, update_working_calendar, set_standard_cost,
         create_bom, new_bom_version, add_bom_line, update_bom_line, remove_bom_line, release_bom, obsolete_bom,
@@ -86,4 +105,10 @@ MODULE = ModuleManifest(
         SyncSpec(wo_operation_reports, SyncKind.LEDGER, ScopeKind.SITE, "site_id"),
         SyncSpec(wo_exceptions, SyncKind.DERIVED, ScopeKind.SITE, "site_id"),
     ),
+    server_only_tables=(item_planning.name, demand_forecasts.name, mrp_runs.name, planned_orders.name,
+                        planned_order_pegs.name),
+    permissions={
+        PLAN: "run MRP, set items' planning parameters and forecasts, and convert planned orders "
+              "(the documents are created with the purchasing and work-order permissions as well)",
+    },
 )

@@ -87,3 +87,19 @@ class InvalidTransition(ManufacturingError):
     """
 
     code = INVALID_TRANSITION
+
+
+# -- planning: MRP runs, planned orders, planning parameters, forecasts (HQ only) --------------
+
+UNKNOWN_RUN = "manufacturing.unknown_run"
+UNKNOWN_PLANNED_ORDER = "manufacturing.unknown_planned_order"
+INVALID_PLANNING_PARAMETERS = "manufacturing.invalid_planning_parameters"
+INVALID_FORECAST = "manufacturing.invalid_forecast"
+# Reasons a planned order is reported not converted (one call converts what it can):
+NO_SUPPLIER = "manufacturing.no_supplier"  # a purchase proposal whose item has no supplier to order from
+NO_LOCATIONS = "manufacturing.no_locations"  # a make proposal whose item has no issue/receipt location
+NOT_PROPOSED = "manufacturing.not_proposed"  # already converted, or discarded by a later run
+
+
+class PlanningRefused(ManufacturingError):
+    """Planning data HQ entered that cannot be stored; ``code`` says which rule it breaks."""
