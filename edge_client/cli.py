@@ -13,7 +13,7 @@ import argparse
 import getpass
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -206,10 +206,12 @@ def _at_location(build, describe):
 
 
 cmd_receive = _at_location(
-    lambda a, item, location: Receive(new_id(), item, location, a.qty, _now(), a.ref),
+    lambda a, item, location: Receive(new_id(), item, location, a.qty, _now(), a.ref, lot_no=a.lot,
+                                      expires_on=a.expires, serial_no=a.serial),
     lambda a: f"received {a.qty} × {a.item} at {a.location}")
 cmd_issue = _at_location(
-    lambda a, item, location: Issue(new_id(), item, location, a.qty, _now(), a.ref),
+    lambda a, item, location: Issue(new_id(), item, location, a.qty, _now(), a.ref, lot_no=a.lot,
+                                    serial_no=a.serial),
     lambda a: f"issued {a.qty} × {a.item} from {a.location}")
 cmd_adjust = _at_location(
     lambda a, item, location: Adjust(new_id(), item, location, a.qty, _now(), a.reason),
@@ -335,8 +337,12 @@ def add_edge_commands(commands: argparse._SubParsersAction) -> None:
     location = ("--location", {"required": True, "help": "location code or id"})
     qty = ("--qty", {"required": True, "type": _decimal})
     ref = ("--ref", {"default": None})
-    operation("receive", "goods arrived", cmd_receive, item, location, qty, ref)
-    operation("issue", "goods left", cmd_issue, item, location, qty, ref)
+    lot = ("--lot", {"default": None, "help": "lot (批次) number, for lot-tracked items"})
+    serial = ("--serial", {"default": None, "help": "serial number, for serial-tracked items (one unit a move)"})
+    expires = ("--expires", {"default": None, "type": date.fromisoformat, "metavar": "YYYY-MM-DD",
+                             "help": "the lot's expiry printed on the goods"})
+    operation("receive", "goods arrived", cmd_receive, item, location, qty, ref, lot, expires, serial)
+    operation("issue", "goods left", cmd_issue, item, location, qty, ref, lot, serial)
     operation("transfer", "move goods between locations", cmd_transfer, item,
               ("--from", {"dest": "source", "required": True}), ("--to", {"dest": "target", "required": True}), qty, ref)
     operation("adjust", "signed correction with a reason", cmd_adjust, item, location, qty,
@@ -361,14 +367,10 @@ def add_edge_commands(commands: argparse._SubParsersAction) -> None:
     ack.add_argument("id")
     ack.set_defaults(handler=_with_client(cmd_ack))
 
-    from edge_client.cli_purchasing import add_purchasing_commands  # it imports this module's helpers
+    # Each area's commands live in their own file, which imports this one's helpers: import late.
+    from edge_client import cli_inventory, cli_lots, cli_manufacturing, cli_purchasing, cli_quality, cli_sales
 
-    add_purchasing_commands(sub)
-
-    from edge_client.cli_manufacturing import add_manufacturing_commands  # it imports this module's helpers
-
-    add_manufacturing_commands(sub)
-
-    from edge_client.cli_sales import add_sales_commands  # it imports this module's helpers
-
-    add_sales_commands(sub)
+    for add_commands in (cli_lots.add_lot_commands, cli_purchasing.add_purchasing_commands,
+                         cli_manufacturing.add_manufacturing_commands, cli_inventory.add_inventory_commands,
+                         cli_sales.add_sales_commands, cli_quality.add_quality_commands):
+        add_commands(sub)

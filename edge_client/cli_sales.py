@@ -12,17 +12,21 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from edge_client.cli import _decimal, _now, _with_client
 from edge_client.client import EdgeClient
 from edge_client.lookup import find_item, find_location
+from edge_client.numbering import next_number, remaining, top_up
 from erp.inventory.item import items
 from erp.sales.availability import availability
 from erp.sales.customer import customers
 from erp.sales.delivery import DeliverSalesOrder, ReturnFromCustomer
-from erp.sales.sales_order import sales_order_lines, sales_orders
+from erp.sales.sales_order import (
+    ConfirmSalesOrder, CreateSalesOrder, NewLine, sales_order_lines, sales_orders,
+)
 from erp.service.ticket import OpenTicket, service_tickets, short_ref
 from erp.service.visit import OUTCOMES, RecordVisit
 from sync.errors import NotFound
@@ -107,7 +111,12 @@ def _customer(conn, text: str):
 
 
 def _ticket(conn, site_id: str, text: str):
-    """A ticket of the site by id, or by the reference people use (the id's last characters)."""
+    """A ticket of the site by its number (final or provisional), its id, or the id's last characters."""
+    by_number = conn.execute(select(service_tickets).where(
+        service_tickets.c.site_id == site_id,
+        (service_tickets.c.number == text.strip()) | (service_tickets.c.provisional_number == text.strip()))).first()
+    if by_number is not None:
+        return by_number
     text = text.strip().lower()
     if len(text) < 6:
         raise NotFound("give at least 6 characters of the ticket reference", code="edge.unknown_ticket")
@@ -131,15 +140,17 @@ def cmd_open_ticket(client: EdgeClient, a: argparse.Namespace) -> int:
                 raise NotFound(f"no sales order {a.so} on this device", code="edge.unknown_so", number=a.so)
             order_id = order.id
     ticket_id = new_id()
+    number = next_number(client, "service_ticket", user=a.user)
     seq = client.run("service.open_ticket", OpenTicket(
         ticket_id=ticket_id, site_id=client.identity.site_id, customer_id=customer.id, complaint=a.complaint,
         opened_at=_now(), item_id=item.id if item else None, serial_no=a.serial, sales_order_id=order_id,
-        warranty_until=a.warranty_until, warranty_months=a.warranty_months), user=a.user)
+        warranty_until=a.warranty_until, warranty_months=a.warranty_months, number=number), user=a.user)
     with client.engine.begin() as conn:
         ticket = conn.execute(select(service_tickets).where(service_tickets.c.id == ticket_id)).one()
     warranty = (f"under warranty until {ticket.warranty_until}" if ticket.under_warranty else
                 f"warranty over on {ticket.warranty_until}" if ticket.warranty_until else "no warranty known")
-    print(f"opened ticket {short_ref(ticket_id)} for {customer.name} ({warranty}; mutation #{seq}, pending sync)")
+    provisional = " (provisional: the server gives the final number)" if ticket.number != number or "-P" in number else ""
+    print(f"opened ticket {ticket.number}{provisional} for {customer.name} ({warranty}; mutation #{seq}, pending sync)")
     return 0
 
 
@@ -153,7 +164,7 @@ def cmd_tickets(client: EdgeClient, a: argparse.Namespace) -> int:
         rows = conn.execute(query).all()
     for row in rows:
         warranty = "warranty" if row.under_warranty else "-"
-        print(f"{short_ref(row.id)}\t{row.status}\t{row.name}\t{warranty}\t{row.assigned_to or '-'}\t{row.complaint}")
+        print(f"{row.number or short_ref(row.id)}\t{row.status}\t{row.name}\t{warranty}\t{row.assigned_to or '-'}\t{row.complaint}")
     return 0
 
 
@@ -162,7 +173,45 @@ def cmd_visit(client: EdgeClient, a: argparse.Namespace) -> int:
         ticket = _ticket(conn, client.identity.site_id, a.ticket)
     seq = client.run("service.record_visit", RecordVisit(new_id(), ticket.id, _now(), a.technician, a.work,
                                                          a.outcome), user=a.user)
-    print(f"visit recorded on ticket {short_ref(ticket.id)} ({a.outcome}; mutation #{seq}, pending sync)")
+    print(f"visit recorded on ticket {ticket.number or short_ref(ticket.id)} ({a.outcome}; mutation #{seq}, pending sync)")
+    return 0
+
+
+def cmd_reserve_numbers(client: EdgeClient, a: argparse.Namespace) -> int:
+    for document_type, what in (("service_ticket", "ticket"), ("sales_order", "sales-order")):
+        queued = top_up(client, document_type, user=a.user)
+        with client.engine.begin() as conn:
+            left = remaining(conn, device_id=client.identity.device_id, site_id=client.identity.site_id,
+                             document_type=document_type)
+        print(f"{left} {what} numbers left on this device; "
+              + ("a new block is requested with the next sync" if queued else "no new block needed yet"))
+    return 0
+
+
+def _order_line(text: str) -> tuple[str, Decimal, Decimal]:
+    """``ITEM:QUANTITY:PRICE``, the item as SKU, barcode or id."""
+    parts = text.rsplit(":", 2)
+    if len(parts) != 3:
+        raise argparse.ArgumentTypeError(f"{text!r} is not ITEM:QUANTITY:PRICE")
+    return parts[0], _decimal(parts[1]), _decimal(parts[2])
+
+
+def cmd_new_so(client: EdgeClient, a: argparse.Namespace) -> int:
+    with client.engine.begin() as conn:
+        customer = _customer(conn, a.customer)
+        lines = [NewLine(line_id=new_id(), item_id=find_item(conn, item).id, quantity=quantity, unit_price=price)
+                 for item, quantity, price in a.line]
+    order_id = new_id()
+    number = next_number(client, "sales_order", user=a.user)
+    seq = client.run("sales.create_order", CreateSalesOrder(
+        order_id=order_id, site_id=client.identity.site_id, number=number, customer_id=customer.id, lines=lines,
+        note=a.note), user=a.user)
+    if a.confirm:
+        seq = client.run("sales.confirm_order", ConfirmSalesOrder(order_id), user=a.user)
+    provisional = " (provisional: the server gives the final number)" if "-P" in number else ""
+    state = "confirmed here; the server checks the credit limit and reserves stock" if a.confirm else "draft"
+    print(f"sales order {number}{provisional} for {customer.name}: {len(lines)} lines, {state} "
+          f"(mutation #{seq}, pending sync)")
     return 0
 
 
@@ -206,3 +255,10 @@ def add_sales_commands(sub: argparse._SubParsersAction) -> None:
             ("--ticket", {"required": True, "help": "ticket reference (as `tickets` shows it) or id"}),
             ("--technician", {"required": True}), ("--work", {"required": True, "help": "what was done"}),
             ("--outcome", {"default": "fixed", "choices": OUTCOMES}), user)
+    command("reserve-numbers", "ask for blocks of ticket and sales-order numbers while online "
+            "(done by itself when low)", cmd_reserve_numbers, user)
+    command("new-so", "take a sales order for a customer on this device, offline too", cmd_new_so,
+            ("--customer", {"required": True, "help": "customer code or id"}),
+            ("--line", {"required": True, "action": "append", "type": _order_line,
+                        "help": "ITEM:QUANTITY:PRICE (repeatable); ITEM is a SKU, barcode or id"}),
+            ("--note", {}), ("--confirm", {"action": "store_true", "help": "confirm it at once"}), user)

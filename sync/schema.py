@@ -102,7 +102,7 @@ SERVER_ONLY_TABLES = ("sync_clock", "sync_devices", "sync_mutation_log", "sync_t
 #    stores encrypted; manufacturing (calendars, standard costs, BOMs, work centres, routings,
 #    work orders and their lines, operation reports, work-order exceptions); purchasing
 #    (suppliers, purchase orders and lines, receipts, purchasing exceptions); sales and service.
-# 3: released together (migrations 0011-0016): lots, serial numbers and unit cost on stock moves,
+# 3: released together (migrations 0011-0017): lots, serial numbers and unit cost on stock moves,
 #    item tracking and valuation method; inventory depth (lots, serials, bins, cycle counts,
 #    reorder points); stock valuation; quality; planning; per-site number series.
 SCHEMA_VERSION = 3

@@ -11,7 +11,7 @@ and ``org`` (documents belong to the selling and shipping site). Tables and thei
 | leads               | master  | site   | HQ or a device of the site; ``phone`` as contacts           |
 | opportunities       | master  | site   | HQ or a device of the site                                  |
 | quotations, lines   | master  | site   | HQ creates; decisions change it                             |
-| sales_orders, lines | master  | site   | HQ creates; decisions and deliveries change it              |
+| sales_orders, lines | master  | site   | HQ or a branch device creates; decisions, deliveries change it |
 | stock_reservations  | derived | site   | confirmations, deliveries, cancellations and closes         |
 | reserved_stock      | derived | site   | the same, as one total per item and site                    |
 | so_deliveries       | ledger  | site   | deliveries and returns, on devices or at HQ                 |
@@ -70,10 +70,9 @@ MODULE = ModuleManifest(
                  mergeable_fields=("note",)),
         SyncSpec(quotation_lines, SyncKind.MASTER, ScopeKind.SITE, "site_id", device_may_insert=False,
                  mergeable_fields=("unit_price",)),
-        SyncSpec(sales_orders, SyncKind.MASTER, ScopeKind.SITE, "site_id", device_may_insert=False,
-                 mergeable_fields=("requested_at", "note")),
-        SyncSpec(sales_order_lines, SyncKind.MASTER, ScopeKind.SITE, "site_id", device_may_insert=False,
-                 mergeable_fields=("unit_price",)),
+        # A branch takes orders on its device, offline too, numbered from the site's series.
+        SyncSpec(sales_orders, SyncKind.MASTER, ScopeKind.SITE, "site_id", mergeable_fields=("requested_at", "note")),
+        SyncSpec(sales_order_lines, SyncKind.MASTER, ScopeKind.SITE, "site_id", mergeable_fields=("unit_price",)),
         SyncSpec(stock_reservations, SyncKind.DERIVED, ScopeKind.SITE, "site_id"),
         SyncSpec(reserved_stock, SyncKind.DERIVED, ScopeKind.SITE, "site_id"),
         SyncSpec(so_deliveries, SyncKind.LEDGER, ScopeKind.SITE, "site_id"),

@@ -169,6 +169,7 @@ class SalesOrderView(msgspec.Struct):
     total: Decimal
     lines: list[OrderLineView]
     deliveries: list[DeliveryView] = []
+    provisional_number: str | None = None  # what a branch device showed, if the server renumbered it
 
 
 class BackorderView(msgspec.Struct):
@@ -387,7 +388,7 @@ def _orders(conn: Connection, rows, *, with_deliveries: bool = False) -> list[Sa
     return [SalesOrderView(r.id, r.site_id, r.number, r.customer_id, r.status, r.quotation_id, r.requested_at, r.note,
                            r.created_at, r.created_by, r.decided_at, r.decided_by, r.cancel_reason,
                            sum((line.quantity * line.unit_price for line in lines[r.id]), ZERO), lines[r.id],
-                           deliveries[r.id]) for r in rows]
+                           deliveries[r.id], r.provisional_number) for r in rows]
 
 
 def list_orders(conn: Connection, *, site_id: str | None, status: str | None, customer_id: str | None,

@@ -39,6 +39,7 @@ import msgspec
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint, select
 
 from erp.inventory.stock_move import check_quantity, require_item
+from erp.org.number_series import assign_number
 from erp.org.site import sites
 from erp.sales import errors
 from erp.sales.credit_limit import check_credit, order_value
@@ -59,6 +60,8 @@ sales_orders = Table(
     Column("id", ID, primary_key=True),
     Column("site_id", ID, ForeignKey("sites.id"), nullable=False),  # the shipping site
     Column("number", String(40), nullable=False, unique=True),
+    # What a branch device showed for an order the server renumbered (erp/org/number_series.py).
+    Column("provisional_number", String(48)),
     Column("customer_id", ID, ForeignKey("customers.id"), nullable=False, index=True),
     Column("status", String(20), nullable=False),
     Column("quotation_id", ID),  # the quotation it was made from, if any
@@ -199,11 +202,22 @@ def insert_order(ctx: MutationContext, *, order_id: str, site_id: str, number: s
     if ctx.get(sites, id=site_id) is None:
         ctx.reject(errors.SITE_MISMATCH, "this site does not exist", site_id=site_id)
     require_customer(ctx, customer_id)
-    if ctx.conn.execute(select(sales_orders.c.id).where(sales_orders.c.number == number)).first():
+
+    def in_use(candidate: str) -> bool:
+        return ctx.conn.execute(select(sales_orders.c.id).where(sales_orders.c.number == candidate)).first() is not None
+
+    replaced = None
+    if ctx.ref.device_id is not None:
+        # A branch took the order on its device, numbered from the device's block of the site's
+        # series (or provisionally): the server confirms the number or gives the next one.
+        number, replaced = assign_number(ctx, site_id=site_id, document_type="sales_order", proposed=number,
+                                         in_use=in_use)
+    elif in_use(number):
         ctx.reject(errors.ORDER_NUMBER_TAKEN, f"sales order number {number} is already used", number=number)
     check_lines(ctx, lines)
     ctx.insert(sales_orders, {
-        "id": order_id, "site_id": site_id, "number": number, "customer_id": customer_id, "status": "draft",
+        "id": order_id, "site_id": site_id, "number": number, "provisional_number": replaced,
+        "customer_id": customer_id, "status": "draft",
         "quotation_id": quotation_id, "requested_at": requested_at, "note": note,
         "created_at": datetime.now(timezone.utc), "created_by": ctx.actor.user,
     })
@@ -252,7 +266,7 @@ def _money(amount: Decimal) -> str:
 
 @mutation("sales.create_order", 1, CreateSalesOrder)
 def create_order(ctx: MutationContext, args: CreateSalesOrder) -> None:
-    """Create a draft sales order with its lines (HQ: sales)."""
+    """Create a draft sales order with its lines (HQ, or a branch's device, offline too)."""
     insert_order(ctx, order_id=args.order_id, site_id=args.site_id, number=args.number,
                  customer_id=args.customer_id, lines=args.lines, requested_at=args.requested_at, note=args.note)
 

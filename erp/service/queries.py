@@ -49,6 +49,8 @@ class TicketView(msgspec.Struct):
     resolution: str | None
     closed_at: datetime | None
     visits: list[VisitView]
+    number: str | None = None  # ST-BR1-0001234 (erp/org/number_series.py)
+    provisional_number: str | None = None  # the number the device showed, if the server replaced it
 
 
 def _tickets(conn: Connection, rows, today: date) -> list[TicketView]:
@@ -65,7 +67,7 @@ def _tickets(conn: Connection, rows, today: date) -> list[TicketView]:
         views.append(TicketView(r.id, short_ref(r.id), r.site_id, r.customer_id, r.name, r.contact_id, r.item_id,
                                 r.serial_no, r.sales_order_id, r.complaint, r.status, r.opened_at, r.opened_by, until,
                                 bool(r.under_warranty), days_left(until, today), r.assigned_to, r.resolved_at,
-                                r.resolution, r.closed_at, visits[r.id]))
+                                r.resolution, r.closed_at, visits[r.id], r.number, r.provisional_number))
     return views
 
 

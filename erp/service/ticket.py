@@ -26,6 +26,8 @@ and besides the main line:
 
 Invariants:
 - ``site_id`` and ``customer_id`` never change; ``closed`` is final.
+- ``number`` is drawn on the device from its block of the site's series and confirmed, or
+  replaced (a provisional number, say), by the server: erp/org/number_series.py.
 - ``under_warranty`` ⇔ ``warranty_until`` is set and the opening day is not after it.
 """
 
@@ -37,6 +39,7 @@ from typing import Annotated, Any
 import msgspec
 from sqlalchemy import Boolean, Column, ForeignKey, Index, String, Table, Text, select
 
+from erp.org.number_series import assign_number
 from erp.org.site import sites
 from erp.sales.business_day import business_date
 from erp.sales.contact import customer_contacts
@@ -57,6 +60,10 @@ service_tickets = Table(
     "service_tickets",
     metadata,
     Column("id", ID, primary_key=True),  # from the device that opened it
+    # ST-BR1-0001234, from the site's series (erp/org/number_series.py); unique once the server
+    # numbered it. NULL only on tickets opened before numbering existed.
+    Column("number", String(40), unique=True),
+    Column("provisional_number", String(48)),  # what the device showed, when the server replaced it
     Column("site_id", ID, ForeignKey("sites.id"), nullable=False),  # the service office handling it
     Column("customer_id", ID, ForeignKey("customers.id"), nullable=False, index=True),
     Column("contact_id", ID),  # who called, if known
@@ -127,6 +134,7 @@ class OpenTicket(msgspec.Struct, frozen=True):
     sales_order_id: str | None = None
     warranty_until: date | None = None  # from the warranty card; else from the order's first delivery
     warranty_months: int = 12
+    number: str | None = None  # drawn on the device (edge_client/numbering.py); None: the server numbers it
 
 
 class AssignTicket(msgspec.Struct, frozen=True):
@@ -195,8 +203,13 @@ def open_ticket(ctx: MutationContext, args: OpenTicket) -> None:
     if until is None and args.sales_order_id is not None:
         delivered_on = _first_delivery_day(ctx, args.sales_order_id)
         until = warranty_until(delivered_on, args.warranty_months) if delivered_on is not None else None
+    number, replaced = assign_number(
+        ctx, site_id=args.site_id, document_type="service_ticket", proposed=args.number,
+        in_use=lambda number: ctx.conn.execute(
+            select(service_tickets.c.id).where(service_tickets.c.number == number)).first() is not None)
     ctx.insert(service_tickets, {
-        "id": args.ticket_id, "site_id": args.site_id, "customer_id": args.customer_id,
+        "id": args.ticket_id, "number": number, "provisional_number": replaced,
+        "site_id": args.site_id, "customer_id": args.customer_id,
         "contact_id": args.contact_id, "item_id": args.item_id, "serial_no": args.serial_no,
         "sales_order_id": args.sales_order_id, "complaint": args.complaint, "status": "complaint",
         "opened_at": args.opened_at, "opened_by": ctx.actor.user,

@@ -57,17 +57,25 @@ def test_a_clerk_delivers_and_a_service_office_records_a_visit_from_the_command_
 
         jcerp(office, "init", "--server", server.url, "--site", "WH1", "--name", "售后服务点",
               "--code", enrollment_code(hq, world.site, "sales_clerk"))
+        # While online the office reserves its blocks of numbers; then it works from them.
+        assert "a new block is requested" in jcerp(office, "reserve-numbers")
+        jcerp(office, "sync")
+        assert "100 ticket numbers left" in jcerp(office, "reserve-numbers")
         opened = jcerp(office, "open-ticket", "--customer", "C-77", "--complaint", "螺栓断裂", "--item", "SKU-1",
                        "--so", "SO-77")
         assert "under warranty until" in opened
         ref = opened.split("opened ticket ")[1].split()[0]
-        assert ref in jcerp(office, "tickets")
+        assert ref == "ST-WH1-0000001" and ref in jcerp(office, "tickets")
         assert f"visit recorded on ticket {ref}" in jcerp(office, "visit", "--ticket", ref, "--technician", "王师傅",
                                                          "--work", "更换螺栓")
-        assert "applied 2" in jcerp(office, "sync")
+        taken = jcerp(office, "new-so", "--customer", "C-77", "--line", "SKU-2:2:3.5", "--confirm")
+        assert taken.startswith("sales order SO-WH1-0000001 for 武汉钢构 𠀋: 1 lines, confirmed here")
+        assert "applied 4" in jcerp(office, "sync")
         [ticket] = hq.get("/api/v1/service-tickets").json()
-        assert ticket["ref"] == ref and ticket["status"] == "visited" and ticket["under_warranty"] is True
+        assert ticket["number"] == ref and ticket["provisional_number"] is None and ticket["status"] == "visited" and ticket["under_warranty"] is True
         assert [v["technician"] for v in ticket["visits"]] == ["王师傅"]
         assert main(["edge", "--home", office, "visit", "--ticket", "ZZZZZZ", "--technician", "x", "--work", "y"]) == 2
         assert "no service ticket ZZZZZZ" in capsys.readouterr().err
+        [taken_offline] = [o for o in hq.get("/api/v1/sales-orders").json() if o["number"] == "SO-WH1-0000001"]
+        assert taken_offline["status"] == "confirmed" and Decimal(taken_offline["lines"][0]["reserved_quantity"]) == 2
         hq.close()

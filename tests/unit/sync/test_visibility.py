@@ -48,7 +48,8 @@ def test_what_the_built_in_roles_receive():
     assert "hr_employees" not in tables_of("warehouse_clerk")  # warehouse devices get no HR rows
     assert tables_of_module("inventory") <= tables_of("warehouse_clerk")
     assert "hr_employees" not in tables_of("branch_manager")  # no hr grant at all
-    assert tables_of("hr_officer") == {"sites", "hr_employees", *INBOX}  # and no stock
+    # and no stock; number_blocks is org's, which every role holds (its own blocks only)
+    assert tables_of("hr_officer") == {"sites", "number_blocks", "hr_employees", *INBOX}
     assert tables_of("hq_admin") == set(REGISTRY.specs)
     for role in BUILTIN_ROLES:
         assert ("hr_employees" in tables_of(role.code)) == (role.code in ("hr_officer", "hq_admin"))
