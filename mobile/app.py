@@ -8,6 +8,9 @@ the local replica.
 Invariants:
 - Screens switch instantly (no transition animation): the clerk's next scan must land on the
   screen they see.
+- Start-up builds sign-in and home only; the other views are built one per frame once home
+  shows (``go`` builds a view at once if it is asked for first). No screen reads its lists
+  (orders, plans) before it is shown.
 - ``go(screen)`` lets the target's presenter re-read its state first; a presenter that sends
   the clerk elsewhere (home without a signed-in user → sign-in) wins.
 - Work the network may delay (sign-in, "sync now") never runs on the UI thread.
@@ -41,6 +44,16 @@ from mobile.screens.inbox.presenter import InboxPresenter
 from mobile.screens.inbox.view import InboxView
 from mobile.screens.lookup.presenter import LookupPresenter
 from mobile.screens.lookup.view import LookupView
+from mobile.screens.operation_report.presenter import OperationReportPresenter
+from mobile.screens.operation_report.view import OperationReportView
+from mobile.screens.picking.presenter import PickingPresenter
+from mobile.screens.picking.view import PickingView
+from mobile.screens.po_receipt.presenter import PoReceiptPresenter
+from mobile.screens.po_receipt.view import PoReceiptView
+from mobile.screens.putaway.presenter import PutawayPresenter
+from mobile.screens.putaway.view import PutawayView
+from mobile.screens.qc_entry.presenter import QcEntryPresenter
+from mobile.screens.qc_entry.view import QcEntryView
 from mobile.screens.receipt.presenter import ReceiptPresenter
 from mobile.screens.receipt.view import ReceiptView
 from mobile.screens.sign_in.presenter import SignInPresenter
@@ -49,6 +62,8 @@ from mobile.screens.sync_status.presenter import SyncStatusPresenter
 from mobile.screens.sync_status.view import SyncStatusView
 from mobile.screens.transfer.presenter import TransferPresenter
 from mobile.screens.transfer.view import TransferView
+from mobile.screens.wo_issue.presenter import WoIssuePresenter
+from mobile.screens.wo_issue.view import WoIssueView
 from mobile.tablet import Tablet
 from mobile.view import ScreenView, StatusBar, on_main_thread
 
@@ -60,12 +75,21 @@ SCREENS: dict[str, tuple[type[Presenter], type[ScreenView]]] = {
     "sign_in": (SignInPresenter, SignInView),
     "home": (HomePresenter, HomeView),
     "receipt": (ReceiptPresenter, ReceiptView),
+    "po_receipt": (PoReceiptPresenter, PoReceiptView),
+    "putaway": (PutawayPresenter, PutawayView),
     "transfer": (TransferPresenter, TransferView),
+    "picking": (PickingPresenter, PickingView),
     "count": (CountPresenter, CountView),
+    "wo_issue": (WoIssuePresenter, WoIssueView),
+    "operation_report": (OperationReportPresenter, OperationReportView),
+    "qc_entry": (QcEntryPresenter, QcEntryView),
     "lookup": (LookupPresenter, LookupView),
     "sync_status": (SyncStatusPresenter, SyncStatusView),
     "inbox": (InboxPresenter, InboxView),
 }
+# Built with the window; the others one per frame after home shows (a document screen with its
+# lists costs about 30 ms to build, which start-up does not wait for).
+EAGER_VIEWS = ("sign_in", "home")
 _KV_LOADED: list[bool] = []
 
 
@@ -96,6 +120,7 @@ class TabletApp(App):
         self.status_bar: StatusBar | None = None
         self.runner: SyncRunner | None = None
         self._target: str | None = None
+        self._view_builder: Any = None  # the next deferred view build, cancelled on stop
         self.title = self.translator("app.title")
 
     # -- used from .kv -------------------------------------------------------------------
@@ -122,13 +147,13 @@ class TabletApp(App):
         register_default_font()
         load_kv()
         self.manager = ScreenManager(transition=NoTransition())
-        for name, (presenter_type, view_type) in SCREENS.items():
+        for name, (presenter_type, _view_type) in SCREENS.items():
             presenter = presenter_type(self.tablet, self.translator)
             # A presenter may navigate from a worker thread (after a sign-in): Kivy wants the UI thread.
             presenter.navigate = lambda screen: on_main_thread(lambda: self.go(screen))
-            view = view_type(presenter, name=name)
-            self.presenters[name], self.views[name] = presenter, view
-            self.manager.add_widget(view)
+            self.presenters[name] = presenter
+        for name in EAGER_VIEWS:
+            self.view(name)
         self.tablet.on_index_ready = lambda: Clock.schedule_once(
             lambda _dt: self.presenters["lookup"].index_ready(), 0)
         root = BoxLayout(orientation="vertical")
@@ -136,7 +161,23 @@ class TabletApp(App):
         root.add_widget(self.status_bar)
         root.add_widget(self.manager)
         self.go("home")
+        self._view_builder = Clock.schedule_once(self._build_next_view, 0)
         return root
+
+    def view(self, name: str) -> ScreenView:
+        """The screen's view, built now if it was not yet."""
+        view = self.views.get(name)
+        if view is None:
+            view = self.views[name] = SCREENS[name][1](self.presenters[name], name=name)
+            self.manager.add_widget(view)
+        return view
+
+    def _build_next_view(self, _dt: float) -> None:
+        """Build one more view per frame once home shows, so every screen is ready before a tap."""
+        missing = next((name for name in SCREENS if name not in self.views), None)
+        if missing is not None:
+            self.view(missing)
+            self._view_builder = Clock.schedule_once(self._build_next_view, 0)
 
     def go(self, screen: str) -> None:
         """Show ``screen`` after its presenter re-read its state (it may redirect)."""
@@ -144,7 +185,7 @@ class TabletApp(App):
         self.presenters[screen].enter()
         if self._target != screen:
             return
-        self.views[screen].refresh()
+        self.view(screen).refresh()
         self.manager.current = screen
         self.update_status()
 
@@ -171,6 +212,8 @@ class TabletApp(App):
         self.tablet.start_index()  # a no-op unless the items changed
 
     def on_stop(self) -> None:
+        if self._view_builder is not None:  # a stopped app builds nothing more
+            self._view_builder.cancel()
         if self.runner is not None:
             self.runner.stop()
 

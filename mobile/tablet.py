@@ -26,6 +26,10 @@ from typing import Any, Callable
 from sqlalchemy import func, select
 
 from edge_client.client import EdgeClient, SyncReport
+from edge_client.floor_queries import (
+    Document, Pick, Plan, inspection_plans_for, inspection_verdict, latest_receipt, pick_suggestions,
+    purchase_orders_of, putaway_suggestion, sales_orders_of, work_orders_of,
+)
 from edge_client.lookup import NotFoundLocally, find_item, find_location
 from edge_client.sign_in import TabletUser
 from erp.inventory.item import items
@@ -42,6 +46,8 @@ class ItemRef:
     name: str
     unit_code: str
     barcode: str | None
+    tracking: str = "none"  # none | lot | serial: whether its moves name a lot or a serial number
+    shelf_life_days: int | None = None  # a received lot's default expiry, for lot-tracked items
 
     @property
     def label(self) -> str:
@@ -99,7 +105,8 @@ class Tablet:
                     row = find_item(conn, candidate)
                 except NotFoundLocally:
                     continue
-                return ItemRef(row.id, row.sku, row.name, row.unit_code, row.barcode)
+                return ItemRef(row.id, row.sku, row.name, row.unit_code, row.barcode, row.tracking,
+                               row.shelf_life_days)
         raise NotFoundLocally(f"no item with SKU, barcode or id {text!r} on this device", text=text)
 
     def find_location(self, text: str) -> LocationRef:
@@ -115,6 +122,33 @@ class Tablet:
             value = conn.execute(select(on_hand.c.quantity).where(
                 on_hand.c.item_id == item_id, on_hand.c.location_id == location_id)).scalar()
         return value if value is not None else Decimal(0)
+
+    def documents(self, kind: str, number: str | None = None) -> list[Document]:
+        """The site's open ``purchase``, ``sales`` or ``work`` orders; with ``number``, that one in any state."""
+        read = {"purchase": purchase_orders_of, "sales": sales_orders_of, "work": work_orders_of}[kind]
+        with self.client.engine.begin() as conn:
+            return read(conn, self.site_id, number=number)
+
+    def pick_suggestions(self, item_id: str, quantity: Decimal) -> list[Pick]:
+        with self.client.engine.begin() as conn:
+            return pick_suggestions(conn, site_id=self.site_id, item_id=item_id, quantity=quantity)
+
+    def putaway_suggestion(self, item_id: str) -> LocationRef | None:
+        with self.client.engine.begin() as conn:
+            found = putaway_suggestion(conn, site_id=self.site_id, item_id=item_id)
+        return self.find_location(found[0]) if found else None
+
+    def inspection_plans(self, item_id: str) -> list[Plan]:
+        with self.client.engine.begin() as conn:
+            return inspection_plans_for(conn, item_id)
+
+    def latest_receipt(self, item_id: str, lot_no: str | None) -> str | None:
+        with self.client.engine.begin() as conn:
+            return latest_receipt(conn, self.site_id, item_id, lot_no)
+
+    def inspection_verdict(self, result_id: str) -> tuple[str, str | None] | None:
+        with self.client.engine.begin() as conn:
+            return inspection_verdict(conn, result_id)
 
     def stock_of(self, item_id: str) -> list[tuple[str, str, Decimal]]:
         """(location code, location name, quantity) of an item in this site, by location code."""

@@ -1,5 +1,6 @@
-"""The Kivy side every screen shares: a screen bound to its presenter, scan-driven form views,
-work off the UI thread, and the status bar.
+"""The Kivy side every screen shares: a screen bound to its presenter, scan-driven form views
+(with the site's open orders and their lines beside the form, ``DocumentFormView``), lists of
+big buttons, work off the UI thread, and the status bar.
 
 A view reads its presenter's state into widgets (``refresh``) and forwards taps and scans; it
 holds no state of its own beyond widgets. Presenter listeners may fire on a worker thread (a
@@ -107,6 +108,68 @@ class FormView(ScreenView):
             Clock.schedule_once(lambda _dt: setattr(widget, "focus", True), 0)
 
     def on_enter(self, *args: Any) -> None:
+        if self.presenter.focus:
+            self.focus(self.presenter.focus)
+
+
+def show(widget: Any, visible: bool) -> None:
+    """Show a button, or hide it and make it untappable (it keeps its place in the layout)."""
+    widget.opacity, widget.disabled = (1, False) if visible else (0, True)
+
+
+def fill_choices(grid: Any, labels: list[str], chosen: int | None, choose: Callable[[int], None],
+                 height: float = 84) -> None:
+    """Fill ``grid`` with one big button per label; a tap calls ``choose(position)``."""
+    from kivy.factory import Factory
+    from kivy.metrics import dp
+
+    grid.clear_widgets()
+    for position, text in enumerate(labels):
+        button = Factory.QuietButton(text=text, halign="left", valign="middle", height=dp(height), font_size="20sp")
+        # Wrapped at the button's width; a long line (a suggestion, English) makes the button taller.
+        button.bind(width=lambda b, w: setattr(b, "text_size", (w - dp(16), None)))
+        button.bind(texture_size=lambda b, size, least=dp(height): setattr(b, "height", max(least, size[1] + dp(16))))
+        button.bind(on_release=lambda _b, p=position: choose(p))
+        button.position = position
+        if position == chosen:
+            button.background_color = (0.13, 0.45, 0.80, 1)
+        grid.add_widget(button)
+
+
+class DocumentFormView(FormView):
+    """A scan form beside the site's open orders (``ids.orders``) and the chosen one's lines (``ids.lines``)."""
+
+    _shown: tuple = ()  # what the lists were last built from: rebuilding them costs a frame
+
+    def refresh(self) -> None:
+        super().refresh()
+        presenter = self.presenter
+        orders, lines = presenter.order_choices, presenter.line_choices
+        chosen_order = next((i for i, o in enumerate(presenter.orders)
+                             if presenter.order is not None and o.id == presenter.order.id), None)
+        chosen_line = self.chosen_line()
+        shown = (tuple(orders), tuple(lines), chosen_order, chosen_line)
+        if shown != self._shown:
+            self._shown = shown
+            fill_choices(self.ids.orders, orders, chosen_order, self.choose_order, height=72)
+            fill_choices(self.ids.lines, lines, chosen_line, self.choose_line)
+        self.ids.empty.text = presenter.t("order.none") if not orders else ""
+
+    def chosen_line(self) -> int | None:
+        presenter = self.presenter
+        if presenter.order is None or presenter.line is None:
+            return None
+        return next((i for i, l in enumerate(presenter.order.lines) if l.id == presenter.line.id), None)
+
+    def choose_order(self, position: int) -> None:
+        self.presenter.choose_order(position)
+        self.refresh()
+        if self.presenter.focus:
+            self.focus(self.presenter.focus)
+
+    def choose_line(self, position: int) -> None:
+        self.presenter.choose_line(position)
+        self.refresh()
         if self.presenter.focus:
             self.focus(self.presenter.focus)
 

@@ -82,3 +82,52 @@ def tablet_world(hq: Any, tmp_path: Path) -> Iterator[TabletWorld]:
 @pytest.fixture
 def t() -> Translator:
     return Translator("en")
+
+
+@dataclass
+class Floor:
+    """The documents the warehouse and shop-floor screens work against (see ``floor``)."""
+
+    po: dict
+    so: dict
+    work_order: dict
+    lot_item: str
+    plant: Any
+
+
+LOT_EAN = "6901234567908"  # a lot-tracked item's EAN-13 (check digit right)
+
+
+@pytest.fixture
+def floor(tablet_world: TabletWorld) -> Floor:
+    """On top of ``tablet_world``: a lot-tracked item (LOT-1, 365 days' shelf life); purchase
+    order PO-77 (20 × SKU-1, 10 × LOT-1) approved; sales order SO-77 (20 × SKU-1, 5 × SKU-2)
+    confirmed for customer 武汉钢构 𠀋; work order WO-77 for 2 gearboxes released, with
+    operations 10 装配 and 20 试验; all synced to the tablet."""
+    from tests.scenarios.test_shop_floor_stories import build_plant, work_order
+
+    hq, world = tablet_world.server, tablet_world.world
+
+    def post(path: str, body: dict, status: int = 201) -> dict:
+        answer = hq.post(path, json=body)
+        assert answer.status_code == status, answer.text
+        return answer.json()
+
+    lot_item = post("/api/v1/items", {"sku": "LOT-1", "name": "密封胶 𠮷", "unit_code": "PCS", "barcode": LOT_EAN,
+                                      "tracking": "lot", "shelf_life_days": 365})["id"]
+    supplier = post("/api/v1/suppliers", {"code": "S1", "name": "武汉钢铁 𠀋"})["id"]
+    po = post("/api/v1/purchase-orders", {
+        "site_id": world.site, "number": "PO-77", "supplier_id": supplier,
+        "lines": [{"item_id": world.item, "quantity": "20", "unit_price": "1.2"},
+                  {"item_id": lot_item, "quantity": "10", "unit_price": "8"}]})
+    post(f"/api/v1/purchase-orders/{po['id']}/approve", {}, status=200)
+    customer = post("/api/v1/customers", {"code": "C-77", "name": "武汉钢构 𠀋", "credit_limit": "50000"})["id"]
+    so = post("/api/v1/sales-orders", {
+        "site_id": world.site, "number": "SO-77", "customer_id": customer,
+        "lines": [{"item_id": world.item, "quantity": "20", "unit_price": "1.2"},
+                  {"item_id": world.item2, "quantity": "5", "unit_price": "3"}]})
+    post(f"/api/v1/sales-orders/{so['id']}/confirm", {}, status=200)
+    plant = build_plant(hq, world)
+    order = work_order(hq, world, plant, "WO-77", "2")
+    tablet_world.client.sync_once()
+    return Floor(po, so, order, lot_item, plant)

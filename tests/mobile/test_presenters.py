@@ -84,13 +84,14 @@ def test_a_refused_sign_in_says_why_in_the_clerks_language(tablet_world):
 def test_home_shows_what_the_role_allows(tablet_world):
     presenter, seen = made(HomePresenter, tablet_world)
     presenter.enter()
-    assert [tile.screen for tile in presenter.tiles] == ["receipt", "transfer", "count", "lookup", "inbox",
-                                                           "sync_status"]
+    assert [tile.screen for tile in presenter.tiles] == ["receipt", "po_receipt", "putaway", "transfer", "picking",
+                                                           "count", "lookup", "inbox", "sync_status"]
     assert presenter.title == "Hello, 张三" and presenter.summary == "Online · 0 to sync · 0 in the inbox"
     assert presenter.roles == "Roles: Warehouse clerk"
-    tablet_world.client.sign_in("wangwu", PASSWORD)  # shop-floor operator: issue and view only
+    tablet_world.client.sign_in("wangwu", PASSWORD)  # shop-floor operator: work orders and view only
     presenter.enter()
-    assert [tile.screen for tile in presenter.tiles] == ["lookup", "inbox", "sync_status"]
+    assert [tile.screen for tile in presenter.tiles] == ["wo_issue", "operation_report", "lookup", "inbox",
+                                                           "sync_status"]
     with pytest.raises(ValueError):
         presenter.open("receipt")
     presenter.sign_out()
@@ -329,7 +330,7 @@ def test_presenters_and_their_helpers_import_no_kivy():
 
     code = ("import sys, importlib, pathlib\n"
             "names = ['mobile.tablet', 'mobile.presenter', 'mobile.i18n', 'mobile.gs1', 'mobile.item_index',\n"
-            "         'mobile.fonts', 'mobile.cli'] + [f'mobile.screens.{p.parent.name}.presenter'\n"
+            "         'mobile.fonts', 'mobile.cli', 'mobile.documents'] + [f'mobile.screens.{p.parent.name}.presenter'\n"
             "         for p in pathlib.Path('mobile/screens').glob('*/presenter.py')]\n"
             "for name in names: importlib.import_module(name)\n"
             "loaded = sorted(m for m in sys.modules if m == 'kivy' or m.startswith('kivy.'))\n"
@@ -338,4 +339,13 @@ def test_presenters_and_their_helpers_import_no_kivy():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=__import__("pathlib").Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr
-    assert int(done.stdout) == 15  # 7 modules and 8 screen presenters
+    assert int(done.stdout) == 22  # 8 modules and 14 screen presenters
+
+
+def test_the_inbox_offers_a_lot_to_correct_only_when_the_operation_named_one():
+    from mobile.screens.inbox.presenter import editable
+
+    untracked = {"move_id": "m", "item_id": "i", "quantity": "2", "occurred_at": "t", "lot_no": None,
+                 "serial_no": None, "reference": None}
+    assert editable(untracked) == {"quantity": "2", "reference": ""}
+    assert editable({**untracked, "lot_no": "L2405-A"}) == {"quantity": "2", "reference": "", "lot_no": "L2405-A"}

@@ -54,7 +54,7 @@ def test_sign_in_by_typing_then_home_shows_the_roles_tiles(ui, tablet_world):
     ui.press(ui.screen.ids.sign_in_button)
     ui.until(lambda: ui.screen.name == "home")
     assert [t.screen for t in reversed(ui.app.views["home"].ids.tiles.children)] == [
-        "receipt", "transfer", "count", "lookup", "inbox", "sync_status"]
+        "receipt", "po_receipt", "putaway", "transfer", "picking", "count", "lookup", "inbox", "sync_status"]
     assert ui.screen.ids.header.title == "你好，张三"
     ui.shot("home")
 

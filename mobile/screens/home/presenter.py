@@ -30,8 +30,14 @@ class Tile:
 
 TILES: tuple[Tile, ...] = (
     Tile("receipt", "screen.receipt", ("inventory.receive",)),
+    Tile("po_receipt", "screen.po_receipt", ("purchasing.receive_po",)),
+    Tile("putaway", "screen.putaway", ("inventory.transfer",)),
     Tile("transfer", "screen.transfer", ("inventory.transfer",)),
+    Tile("picking", "screen.picking", ("sales.deliver",)),
     Tile("count", "screen.count", ("inventory.count",)),
+    Tile("wo_issue", "screen.wo_issue", ("manufacturing.issue_material",)),
+    Tile("operation_report", "screen.operation_report", ("manufacturing.report_operation",)),
+    Tile("qc_entry", "screen.qc_entry", ("quality.record_result",)),
     Tile("lookup", "screen.lookup", ("inventory.view",)),
     Tile("inbox", "screen.inbox", ("sync.resolve_rejection", "sync.acknowledge_conflict")),
     Tile("sync_status", "screen.sync", ()),

@@ -3,7 +3,8 @@ reason in the clerk's language; fix a rejected operation and resubmit it, or dis
 acknowledge a conflict.
 
 What a clerk may change on a rejected operation is its plain values (quantity, counted
-quantity, reference, reason); ids and times stay as they were. ``EdgeClient.resubmit`` queues
+quantity, reference, reason, and the lot or serial number it named); ids and times stay as
+they were. ``EdgeClient.resubmit`` queues
 the corrected operation and closes the rejection in one local transaction.
 """
 
@@ -16,12 +17,16 @@ from mobile.presenter import Presenter
 from sync.errors import JcerpError
 
 FIXED_ARGS = {"occurred_at"}  # besides every *_id
+# Shown only when the operation named one: a mis-scanned lot can be corrected, but an item that
+# is not tracked must not grow a lot field to fill.
+IF_GIVEN_ARGS = {"lot_no", "serial_no", "expires_on"}
 
 
 def editable(args: dict[str, Any]) -> dict[str, str]:
     """The arguments a clerk may correct, as text."""
     return {name: "" if value is None else str(value) for name, value in args.items()
-            if not name.endswith("_id") and name not in FIXED_ARGS}
+            if not name.endswith("_id") and name not in FIXED_ARGS
+            and not (name in IF_GIVEN_ARGS and value is None)}
 
 
 class InboxPresenter(Presenter):

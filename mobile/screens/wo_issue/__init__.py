@@ -1,0 +1,1 @@
+"""The work-order issue screen: screen.kv, its thin view (view.py) and its presenter (presenter.py)."""
