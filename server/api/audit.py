@@ -21,7 +21,7 @@ from server.db import Database
 from server.hq import provide_db
 
 Limit = Annotated[int, Parameter(ge=1, le=1000)]
-AfterSeq = Annotated[int, Parameter(ge=0)]
+AfterSeq = Annotated[int, Parameter(ge=0, le=2**63 - 1)]  # seq is a BIGINT on both databases
 
 
 class AuditController(Controller):
