@@ -56,7 +56,7 @@ def _server_database(kind: str, root: Path) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                   HealthCheck.function_scoped_fixture])
 @given(devices=st.integers(2, 4), policy=st.sampled_from(["allow", "flag", "reject"]),
        actions=st.lists(action, min_size=5, max_size=40))

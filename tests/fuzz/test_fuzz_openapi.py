@@ -35,7 +35,9 @@ def _operations() -> dict[str, Any]:
 
 OPERATIONS = _operations()
 
-EXAMPLES = settings(max_examples=15, deadline=None, derandomize=True, database=None,
+# Five of each per operation: with some 190 operations that is nearly 2,000 requests, each
+# checked against two snapshots of the database, in about a minute and a half.
+EXAMPLES = settings(max_examples=5, deadline=None, derandomize=True, database=None,
                     suppress_health_check=list(HealthCheck))
 
 
