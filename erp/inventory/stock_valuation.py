@@ -38,7 +38,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger, Column, Connection, Index, String, Table, and_, delete, insert, select, update,
+    BigInteger, Column, Connection, Index, String, Table, bindparam, delete, insert, select, update,
 )
 
 from erp.inventory.item import items
@@ -155,31 +155,51 @@ class Book:
 # -- the incremental path ------------------------------------------------------------------------
 
 
+# Built once: a push values hundreds of moves per batch, and building a statement costs more
+# than running it.
+_SITE, _ITEM = bindparam("key_site_id"), bindparam("key_item_id")
+_COST_OF = select(item_costs).where(item_costs.c.site_id == _SITE, item_costs.c.item_id == _ITEM)
+_LAYERS_OF = (select(fifo_layers).where(fifo_layers.c.site_id == _SITE, fifo_layers.c.item_id == _ITEM)
+              .order_by(fifo_layers.c.position, fifo_layers.c.source_move_id))
+_MONTH_OF = select(valuation_months).where(valuation_months.c.site_id == _SITE, valuation_months.c.item_id == _ITEM,
+                                           valuation_months.c.month == bindparam("key_month"))
+_UPDATE_COST = update(item_costs).where(item_costs.c.site_id == _SITE, item_costs.c.item_id == _ITEM)
+_UPDATE_MONTH = update(valuation_months).where(
+    valuation_months.c.site_id == _SITE, valuation_months.c.item_id == _ITEM,
+    valuation_months.c.month == bindparam("key_month"))
+_UPDATE_LAYER = update(fifo_layers).where(
+    fifo_layers.c.site_id == _SITE, fifo_layers.c.item_id == _ITEM,
+    fifo_layers.c.source_move_id == bindparam("key_source_move_id"))
+_DELETE_LAYER = delete(fifo_layers).where(
+    fifo_layers.c.site_id == _SITE, fifo_layers.c.item_id == _ITEM,
+    fifo_layers.c.source_move_id == bindparam("key_source_move_id"))
+
+
+def _keys(site_id: str, item_id: str, **more: str) -> dict[str, str]:
+    return {"key_site_id": site_id, "key_item_id": item_id, **{f"key_{k}": v for k, v in more.items()}}
+
+
 def _load(conn: Connection, site_id: str, item_id: str, method: str) -> tuple[Book, bool]:
-    row = conn.execute(select(item_costs).where(item_costs.c.site_id == site_id,
-                                                item_costs.c.item_id == item_id)).mappings().first()
+    keys = _keys(site_id, item_id)
+    row = conn.execute(_COST_OF, keys).mappings().first()
     if row is None:
         return Book(site_id, item_id, method, Position(), None), False
     position = Position(row["quantity"], row["value"], row["unit_cost"])
     book = Book(site_id, item_id, row["method"], position, row["month"])
     if book.method == "fifo":
-        layers = conn.execute(
-            select(fifo_layers).where(fifo_layers.c.site_id == site_id, fifo_layers.c.item_id == item_id)
-            .order_by(fifo_layers.c.position, fifo_layers.c.source_move_id)).mappings().all()
+        layers = conn.execute(_LAYERS_OF, keys).mappings().all()
         kept = tuple(Layer(r["source_move_id"], r["quantity"], r["value"], r["unit_cost"]) for r in layers)
         book.position = Position(position.quantity, position.value, position.unit_cost, kept)
         book.positions = {r["source_move_id"]: r["position"] for r in layers}
     elif book.method == "monthly_weighted" and book.month is not None:
-        month = conn.execute(select(valuation_months).where(
-            valuation_months.c.site_id == site_id, valuation_months.c.item_id == item_id,
-            valuation_months.c.month == book.month)).mappings().one()
+        month = conn.execute(_MONTH_OF, _keys(site_id, item_id, month=book.month)).mappings().one()
         book.opening = Position(month["opening_quantity"], month["opening_value"], month["opening_unit_cost"])
         book.totals = MonthTotals(month["incoming_quantity"], month["incoming_value"], month["outgoing_quantity"])
     return book, True
 
 
-def _key(table: Table, site_id: str, item_id: str):
-    return and_(table.c.site_id == site_id, table.c.item_id == item_id)
+def _without(row: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in names}
 
 
 def value_move(
@@ -198,37 +218,32 @@ def value_move(
     book.apply(Move(quantity, unit_cost, move_id, reverses_id), version, occurred_at)
     row = book.cost_row(version)
     if existed:
-        conn.execute(update(item_costs).where(_key(item_costs, site_id, item_id)).values(
-            {k: v for k, v in row.items() if k not in ("site_id", "item_id")}))
+        conn.execute(_UPDATE_COST, {**_keys(site_id, item_id), **_without(row, "site_id", "item_id")})
     else:
-        conn.execute(insert(item_costs).values(row))
+        conn.execute(item_costs.insert(), row)
     if book.method == "fifo":
         _write_layers(conn, book, before_layers)
     elif book.method == "monthly_weighted":
         month_row = book.month_row()  # an earlier month's row stays as it was: it is never reopened
         if before_month == book.month:
-            conn.execute(update(valuation_months).where(
-                _key(valuation_months, site_id, item_id), valuation_months.c.month == book.month).values(
-                {k: v for k, v in month_row.items() if k not in ("site_id", "item_id", "month")}))
+            conn.execute(_UPDATE_MONTH, {**_keys(site_id, item_id, month=book.month),
+                                         **_without(month_row, "site_id", "item_id", "month")})
         else:
-            conn.execute(insert(valuation_months).values(month_row))
+            conn.execute(valuation_months.insert(), month_row)
 
 
 def _write_layers(conn: Connection, book: Book, before: dict[str, Layer]) -> None:
     after = {layer.source_id: layer for layer in book.position.layers}
-    gone = [source for source in before if source not in after]
-    if gone:
-        conn.execute(delete(fifo_layers).where(_key(fifo_layers, book.site_id, book.item_id),
-                                               fifo_layers.c.source_move_id.in_(gone)))
+    for source in before:
+        if source not in after:
+            conn.execute(_DELETE_LAYER, _keys(book.site_id, book.item_id, source_move_id=source))
     for row in book.layer_rows():
         old = before.get(row["source_move_id"])
         if old is None:
-            conn.execute(insert(fifo_layers).values(row))
+            conn.execute(fifo_layers.insert(), row)
         elif (old.quantity, old.value) != (row["quantity"], row["value"]):
-            conn.execute(update(fifo_layers).where(
-                _key(fifo_layers, book.site_id, book.item_id),
-                fifo_layers.c.source_move_id == row["source_move_id"]).values(quantity=row["quantity"],
-                                                                               value=row["value"]))
+            conn.execute(_UPDATE_LAYER, {**_keys(book.site_id, book.item_id, source_move_id=row["source_move_id"]),
+                                         "quantity": row["quantity"], "value": row["value"]})
 
 
 # -- the rebuild ---------------------------------------------------------------------------------
