@@ -92,45 +92,40 @@ def _grouped(headers: list[Any], lines: list[Any], key: str, make_line: Callable
     return [make(header, tuple(by_order.get(header.id, ()))) for header in headers]
 
 
-def purchase_orders_of(conn: Connection, site_id: str, *, number: str | None = None) -> list[Document]:
-    """The site's open purchase orders by number, or the one numbered ``number`` in any state."""
-    query = (select(purchase_orders, suppliers.c.name.label("party"))
-             .outerjoin(suppliers, suppliers.c.id == purchase_orders.c.supplier_id)
-             .where(purchase_orders.c.site_id == site_id).order_by(purchase_orders.c.number))
-    query = query.where(purchase_orders.c.number == number) if number else query.where(
-        purchase_orders.c.status.in_(OPEN_PO_STATES))
+def _orders_of(conn: Connection, site_id: str, number: str | None, *, orders: Any, order_lines: Any,
+               parties: Any, party_id: str, order_key: str, open_states: Any, done: Callable[[Any], Decimal],
+               tolerance: bool = False) -> list[Document]:
+    """The site's open orders by number, or the one numbered ``number`` in any state, with lines:
+    purchase and sales orders read alike, from their own tables."""
+    query = (select(orders, parties.c.name.label("party"))
+             .outerjoin(parties, parties.c.id == orders.c[party_id])
+             .where(orders.c.site_id == site_id).order_by(orders.c.number))
+    query = query.where(orders.c.number == number) if number else query.where(orders.c.status.in_(open_states))
     headers = conn.execute(query).all()
     lines = conn.execute(
-        select(purchase_order_lines, items.c.sku, items.c.name, items.c.tracking)
-        .join(items, items.c.id == purchase_order_lines.c.item_id)
-        .where(purchase_order_lines.c.po_id.in_([h.id for h in headers]))
-        .order_by(purchase_order_lines.c.line_no)).all() if headers else []
+        select(order_lines, items.c.sku, items.c.name, items.c.tracking)
+        .join(items, items.c.id == order_lines.c.item_id)
+        .where(order_lines.c[order_key].in_([h.id for h in headers]))
+        .order_by(order_lines.c.line_no)).all() if headers else []
     return _grouped(
-        headers, lines, "po_id",
-        lambda r: DocumentLine(r.id, r.line_no, r.item_id, r.sku, r.name, r.tracking, r.quantity,
-                               r.received_quantity - r.returned_quantity),
+        headers, lines, order_key,
+        lambda r: DocumentLine(r.id, r.line_no, r.item_id, r.sku, r.name, r.tracking, r.quantity, done(r)),
         lambda h, ls: Document(h.id, h.number, h.status, h.party or "", ls,
-                               over_receipt_tolerance=h.over_receipt_tolerance))
+                               over_receipt_tolerance=h.over_receipt_tolerance if tolerance else ZERO))
+
+
+def purchase_orders_of(conn: Connection, site_id: str, *, number: str | None = None) -> list[Document]:
+    """The site's open purchase orders by number, or the one numbered ``number`` in any state."""
+    return _orders_of(conn, site_id, number, orders=purchase_orders, order_lines=purchase_order_lines,
+                      parties=suppliers, party_id="supplier_id", order_key="po_id", open_states=OPEN_PO_STATES,
+                      done=lambda r: r.received_quantity - r.returned_quantity, tolerance=True)
 
 
 def sales_orders_of(conn: Connection, site_id: str, *, number: str | None = None) -> list[Document]:
     """The site's open sales orders by number, or the one numbered ``number`` in any state."""
-    query = (select(sales_orders, customers.c.name.label("party"))
-             .outerjoin(customers, customers.c.id == sales_orders.c.customer_id)
-             .where(sales_orders.c.site_id == site_id).order_by(sales_orders.c.number))
-    query = query.where(sales_orders.c.number == number) if number else query.where(
-        sales_orders.c.status.in_(OPEN_SO_STATES))
-    headers = conn.execute(query).all()
-    lines = conn.execute(
-        select(sales_order_lines, items.c.sku, items.c.name, items.c.tracking)
-        .join(items, items.c.id == sales_order_lines.c.item_id)
-        .where(sales_order_lines.c.order_id.in_([h.id for h in headers]))
-        .order_by(sales_order_lines.c.line_no)).all() if headers else []
-    return _grouped(
-        headers, lines, "order_id",
-        lambda r: DocumentLine(r.id, r.line_no, r.item_id, r.sku, r.name, r.tracking, r.quantity,
-                               r.delivered_quantity),
-        lambda h, ls: Document(h.id, h.number, h.status, h.party or "", ls))
+    return _orders_of(conn, site_id, number, orders=sales_orders, order_lines=sales_order_lines,
+                      parties=customers, party_id="customer_id", order_key="order_id", open_states=OPEN_SO_STATES,
+                      done=lambda r: r.delivered_quantity)
 
 
 def work_orders_of(conn: Connection, site_id: str, *, number: str | None = None) -> list[Document]:
